@@ -1,0 +1,12 @@
+// Migrations as data: an ordered list, compiled with the code, so that the same build runs them
+// from the CLI, the tests and the scheduler without scanning a directory at run time.
+import type { Knex } from 'knex';
+import * as m001 from './001_rides_and_runs.js';
+
+export interface Migration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+export const migrations: Migration[] = [{ name: '001_rides_and_runs', ...m001 }];

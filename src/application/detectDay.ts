@@ -1,0 +1,113 @@
+// Scores one service day: records the run, reads the day's rides, computes the flags and writes
+// the changed ones with the run's final status in one transaction. Never throws for a failed
+// run: it returns the outcome (the run row says the same), so that callers decide the exit code.
+import type { Knex } from 'knex';
+import type { Database } from '../storage/database.js';
+import { readRidesForDay } from '../storage/rides.js';
+import { writeFlags } from '../storage/flags.js';
+import { finishRunFailed, startRun } from '../storage/runs.js';
+import { detectOutliers, type ClusterSummary, type DbscanParams } from '../compute/detectOutliers.js';
+import { initTensorBackend } from '../compute/tensorBackend.js';
+
+export interface DetectDayOptions {
+  serviceDate: string;
+  params: DbscanParams;
+  trigger: string;
+  /** test hook: runs inside the write transaction, after the flags are staged */
+  beforeCommit?: (trx: Knex.Transaction) => Promise<void>;
+}
+
+export interface DetectDayResult {
+  runId: number;
+  serviceDate: string;
+  status: 'succeeded' | 'failed';
+  error?: string;
+  rides: number;
+  outliers: number;
+  outliersByReason: Record<string, number>;
+  clusters: ClusterSummary;
+  flagsWritten: number;
+  tensorBackend: string | null;
+  params: DbscanParams;
+  scaler: { features: string[]; mean: number[]; std: number[] } | null;
+  timings: { readSeconds: number; computeSeconds: number; writeSeconds: number; totalSeconds: number; clusterSeconds: number };
+}
+
+export async function detectDay(db: Database, options: DetectDayOptions): Promise<DetectDayResult> {
+  const started = performance.now();
+  const { serviceDate, params } = options;
+  const runId = await startRun(db, {
+    serviceDate,
+    trigger: options.trigger,
+    algorithm: 'dbscan',
+    parameters: { ...params },
+  });
+  const result: DetectDayResult = {
+    runId,
+    serviceDate,
+    status: 'failed',
+    rides: 0,
+    outliers: 0,
+    outliersByReason: {},
+    clusters: { count: 0, sizes: [], small: [] },
+    flagsWritten: 0,
+    tensorBackend: null,
+    params,
+    scaler: null,
+    timings: { readSeconds: 0, computeSeconds: 0, writeSeconds: 0, totalSeconds: 0, clusterSeconds: 0 },
+  };
+  try {
+    result.tensorBackend = await initTensorBackend();
+    let t = performance.now();
+    const rides = await readRidesForDay(db, serviceDate);
+    result.timings.readSeconds = since(t);
+    result.rides = rides.count;
+
+    t = performance.now();
+    const detection = detectOutliers(rides.distanceKm, rides.durationMin, params);
+    result.timings.computeSeconds = since(t);
+    result.timings.clusterSeconds = detection.timings.clusterSeconds;
+    result.outliers = detection.outliers;
+    result.outliersByReason = detection.outliersByReason;
+    result.clusters = detection.clusters;
+    result.scaler = detection.scaler;
+
+    t = performance.now();
+    result.flagsWritten = await writeFlags(
+      db,
+      runId,
+      rides,
+      detection,
+      (flagsWritten) => ({
+        scaler: detection.scaler ? { ...detection.scaler } : null,
+        tensorBackend: result.tensorBackend,
+        ridesScored: rides.count,
+        outliers: detection.outliers,
+        outliersByReason: detection.outliersByReason,
+        clusters: { count: detection.clusters.count, sizes: detection.clusters.sizes, small: detection.clusters.small },
+        flagsWritten,
+        timings: {
+          read_s: result.timings.readSeconds,
+          compute_s: result.timings.computeSeconds,
+          cluster_s: detection.timings.clusterSeconds,
+          write_s: since(t),
+          total_s: since(started),
+        },
+      }),
+      options.beforeCommit,
+    );
+    result.timings.writeSeconds = since(t);
+    result.status = 'succeeded';
+  } catch (error) {
+    result.error = error instanceof Error ? error.message : String(error);
+    await finishRunFailed(db, runId, error).catch(() => {
+      // The database itself is gone: the run stays 'running', recognisably unfinished.
+    });
+  }
+  result.timings.totalSeconds = since(started);
+  return result;
+}
+
+function since(start: number): number {
+  return (performance.now() - start) / 1000;
+}

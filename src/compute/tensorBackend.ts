@@ -1,0 +1,46 @@
+// Picks TensorFlow.js's backend at run time: tfjs-node when it is installed (its install script
+// downloads libtensorflow, so it is optional), else WebAssembly, else plain JavaScript.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+
+export type TensorBackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+let chosen: Promise<TensorBackendName> | undefined;
+
+/** Initialises the best available backend once per process and returns its name. */
+export function initTensorBackend(preferred?: TensorBackendName): Promise<TensorBackendName> {
+  chosen ??= choose(preferred ?? (process.env.RIDESCAN_TENSOR_BACKEND as TensorBackendName | undefined));
+  return chosen;
+}
+
+async function choose(preferred: TensorBackendName | undefined): Promise<TensorBackendName> {
+  const order: TensorBackendName[] = preferred ? [preferred] : ['tensorflow', 'wasm', 'cpu'];
+  for (const name of order) {
+    try {
+      await register(name);
+      if (await tf.setBackend(name)) {
+        await tf.ready();
+        return name;
+      }
+    } catch {
+      // not installed or failed to start: try the next one
+    }
+  }
+  throw new Error(`no TensorFlow.js backend could start (tried ${order.join(', ')})`);
+}
+
+async function register(name: TensorBackendName): Promise<void> {
+  if (name === 'tensorflow') {
+    // A variable specifier keeps TypeScript from requiring the optional package at build time.
+    const tfjsNode = '@tensorflow/tfjs-node';
+    await import(tfjsNode);
+  } else if (name === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const require = createRequire(import.meta.url);
+    const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+    wasm.setWasmPaths(join(dist, '/').replace(/\\/g, '/'));
+  } else {
+    await import('@tensorflow/tfjs-backend-cpu');
+  }
+}

@@ -1,0 +1,111 @@
+// Reading a day's rides for scoring, and inserting rides.
+import type { Knex } from 'knex';
+import type { Database } from './database.js';
+import { copyIn, copyOut } from './copy.js';
+import { BinaryCopyWriter, parseBinaryCopy, unixMsToPgMicros, type BinaryTable } from './binaryCopy.js';
+import {
+  COPY_DAY_RIDES,
+  COPY_RIDE_STAGE,
+  CREATE_RIDE_STAGE,
+  INSERT_FROM_RIDE_STAGE,
+} from './sql.js';
+
+export interface DayRides {
+  serviceDate: string;
+  count: number;
+  /** the raw COPY output; ride ids are byte ranges of it, decoded only when needed */
+  table: BinaryTable;
+  idStarts: Uint32Array;
+  idLengths: Int32Array;
+  distanceKm: Float64Array;
+  durationMin: Float64Array;
+  /** current flag: -1 NULL (not scored), 0 false, 1 true */
+  previousFlag: Int8Array;
+  /** current reason text, per row (null where none); only outliers carry one */
+  previousReason: (string | null)[];
+  /** current score as stored (float4); NaN where NULL */
+  previousScore: Float64Array;
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** All rides of one service day, read with one binary COPY. */
+export async function readRidesForDay(db: Database, serviceDate: string): Promise<DayRides> {
+  if (!ISO_DATE.test(serviceDate)) throw new Error(`service date must be YYYY-MM-DD, got ${serviceDate}`);
+  const buffer = await db.knex.transaction(
+    (trx) => copyOut(trx, COPY_DAY_RIDES.replace('%DATE%', serviceDate)),
+    { readOnly: true },
+  );
+  const table = parseBinaryCopy(buffer, ['text', 'float8', 'float8', 'bool', 'text', 'float4']);
+  const [ids, distance, duration, flag, reason, score] = table.columns;
+  const previousReason: (string | null)[] = new Array(table.rowCount);
+  for (let i = 0; i < table.rowCount; i++) {
+    const length = reason.lengths![i];
+    previousReason[i] = length < 0 ? null : buffer.toString('utf8', reason.starts![i], reason.starts![i] + length);
+  }
+  return {
+    serviceDate,
+    count: table.rowCount,
+    table,
+    idStarts: ids.starts!,
+    idLengths: ids.lengths!,
+    distanceKm: distance.numbers!,
+    durationMin: duration.numbers!,
+    previousFlag: flag.flags!,
+    previousReason,
+    previousScore: score.numbers!,
+  };
+}
+
+export function rideIdAt(rides: DayRides, i: number): string {
+  return rides.table.buffer.toString('utf8', rides.idStarts[i], rides.idStarts[i] + rides.idLengths[i]);
+}
+
+/** A ride as the loaders and the simulator hand it over: local wall-clock times, no zone. */
+export interface NewRide {
+  rideId: string;
+  taxiId: string | null;
+  /** local wall-clock time in the configured zone, as ms since 1970 read as if UTC */
+  pickupLocalMs: number;
+  dropoffLocalMs: number;
+  distanceKm: number;
+}
+
+export interface InsertResult {
+  inserted: number;
+  alreadyPresent: number;
+}
+
+/** Inserts rides in one transaction (all or none); rides whose id exists are left as they are. */
+export async function insertRides(db: Database, rides: Iterable<NewRide>, timeZone: string): Promise<InsertResult> {
+  const writer = new BinaryCopyWriter(5, 1 << 20);
+  let offered = 0;
+  for (const ride of rides) {
+    writer
+      .beginRow()
+      .text(ride.rideId)
+      .text(ride.taxiId)
+      .timestampMicros(unixMsToPgMicros(ride.pickupLocalMs))
+      .timestampMicros(unixMsToPgMicros(ride.dropoffLocalMs))
+      .float8(ride.distanceKm);
+    offered++;
+  }
+  const data = writer.finish();
+  const inserted = await db.knex.transaction(async (trx: Knex.Transaction) => {
+    await trx.raw(CREATE_RIDE_STAGE);
+    await copyIn(trx, COPY_RIDE_STAGE, data);
+    const result = await trx.raw(INSERT_FROM_RIDE_STAGE, [timeZone, timeZone]);
+    return result.rowCount as number;
+  });
+  return { inserted, alreadyPresent: offered - inserted };
+}
+
+/** Ride counts per service day in [from, to], days without rides left out. */
+export async function countRidesByDay(db: Database, from: string, to: string): Promise<Map<string, number>> {
+  const rows = await db.knex('rides')
+    .select(db.knex.raw(`to_char(service_date, 'YYYY-MM-DD') as day`))
+    .count<{ day: string; count: string | number }[]>('* as count')
+    .whereBetween('service_date', [from, to])
+    .groupBy('service_date');
+  return new Map(rows.map((r) => [r.day, Number(r.count)]));
+}

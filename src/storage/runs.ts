@@ -1,0 +1,106 @@
+// The run history: every detection run is a row, failed and unfinished ones too.
+import { hostname } from 'node:os';
+import type { Knex } from 'knex';
+import type { Database } from './database.js';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+
+export interface RunStart {
+  serviceDate: string;
+  trigger: string;
+  algorithm: string;
+  parameters: Record<string, unknown>;
+}
+
+export interface RunOutcome {
+  scaler: Record<string, unknown> | null;
+  tensorBackend: string | null;
+  ridesScored: number;
+  outliers: number;
+  outliersByReason: Record<string, number>;
+  clusters: Record<string, unknown>;
+  flagsWritten: number;
+  timings: Record<string, number>;
+}
+
+export interface RunRow {
+  id: number;
+  service_date: string;
+  status: RunStatus;
+  trigger: string;
+  algorithm: string;
+  parameters: Record<string, unknown>;
+  scaler: Record<string, unknown> | null;
+  tensor_backend: string | null;
+  started_at: Date;
+  finished_at: Date | null;
+  rides_scored: number | null;
+  outliers: number | null;
+  outliers_by_reason: Record<string, number> | null;
+  clusters: Record<string, unknown> | null;
+  flags_written: number | null;
+  timings: Record<string, number> | null;
+  error: string | null;
+  hostname: string | null;
+  pid: number | null;
+}
+
+/** Records a run as started (committed at once, so that a crash leaves it visibly unfinished). */
+export async function startRun(db: Database, run: RunStart): Promise<number> {
+  const [row] = await db.knex('detection_runs')
+    .insert({
+      service_date: run.serviceDate,
+      trigger: run.trigger,
+      algorithm: run.algorithm,
+      parameters: JSON.stringify(run.parameters),
+      hostname: hostname(),
+      pid: process.pid,
+    })
+    .returning('id');
+  return Number(row.id);
+}
+
+/** Marks a run succeeded; called inside the transaction that writes the day's flags. */
+export async function finishRunSucceeded(trx: Knex.Transaction, runId: number, outcome: RunOutcome): Promise<void> {
+  await trx('detection_runs')
+    .where({ id: runId })
+    .update({
+      status: 'succeeded',
+      finished_at: trx.fn.now(),
+      scaler: outcome.scaler === null ? null : JSON.stringify(outcome.scaler),
+      tensor_backend: outcome.tensorBackend,
+      rides_scored: outcome.ridesScored,
+      outliers: outcome.outliers,
+      outliers_by_reason: JSON.stringify(outcome.outliersByReason),
+      clusters: JSON.stringify(outcome.clusters),
+      flags_written: outcome.flagsWritten,
+      timings: JSON.stringify(outcome.timings),
+    });
+}
+
+export async function finishRunFailed(db: Database, runId: number, error: unknown): Promise<void> {
+  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  await db.knex('detection_runs')
+    .where({ id: runId })
+    .update({ status: 'failed', finished_at: db.knex.fn.now(), error: text.slice(0, 4000) });
+}
+
+function runColumns(db: Database) {
+  return ['*', db.knex.raw(`to_char(service_date, 'YYYY-MM-DD') as service_date`)];
+}
+
+export async function getRun(db: Database, runId: number): Promise<RunRow | undefined> {
+  return db.knex('detection_runs')
+    .select(runColumns(db))
+    .where({ id: runId })
+    .first();
+}
+
+export async function listRuns(db: Database, options: { serviceDate?: string; limit?: number } = {}): Promise<RunRow[]> {
+  const query = db.knex('detection_runs')
+    .select(runColumns(db))
+    .orderBy('id', 'desc')
+    .limit(options.limit ?? 20);
+  if (options.serviceDate) query.where({ service_date: options.serviceDate });
+  return query;
+}

@@ -1,0 +1,42 @@
+// The SQL that touches rides in bulk, in one place. Everything else goes through knex.
+
+/** One service day's rides with their current flags, as binary COPY (see readRidesForDay). */
+export const COPY_DAY_RIDES = `COPY (
+  select ride_id, distance_km, duration_min, is_outlier, outlier_reason, outlier_score
+  from rides where service_date = '%DATE%'::date
+) TO STDOUT (FORMAT binary)`;
+
+export const CREATE_FLAG_STAGE = `create temporary table ridescan_flag_stage (
+  ride_id text not null,
+  is_outlier boolean not null,
+  outlier_reason text,
+  outlier_score real
+) on commit drop`;
+
+export const COPY_FLAG_STAGE = `COPY ridescan_flag_stage FROM STDIN (FORMAT binary)`;
+
+// Only rows whose flag, reason or score changed are staged, so this costs what changed.
+export const APPLY_FLAG_STAGE = `update rides r
+  set is_outlier = s.is_outlier,
+      outlier_reason = s.outlier_reason,
+      outlier_score = s.outlier_score,
+      detection_run_id = ?
+  from ridescan_flag_stage s
+  where r.ride_id = s.ride_id and r.service_date = ?`;
+
+export const CREATE_RIDE_STAGE = `create temporary table ridescan_ride_stage (
+  ride_id text not null,
+  taxi_id text,
+  pickup_local timestamp not null,
+  dropoff_local timestamp not null,
+  distance_km double precision not null
+) on commit drop`;
+
+export const COPY_RIDE_STAGE = `COPY ridescan_ride_stage FROM STDIN (FORMAT binary)`;
+
+// Local wall-clock times become instants in the configured zone; the service day is the local
+// date of pickup. Rides already present keep their row (and their flags): loading is idempotent.
+export const INSERT_FROM_RIDE_STAGE = `insert into rides (ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date)
+  select ride_id, taxi_id, pickup_local at time zone ?, dropoff_local at time zone ?, distance_km, pickup_local::date
+  from ridescan_ride_stage
+  on conflict (ride_id) do nothing`;

@@ -1,0 +1,74 @@
+// The databases every storage test runs against: embedded PGlite always, and a PostgreSQL
+// server when TEST_DATABASE_URL is set (CI sets one up). Each server test database is a fresh
+// schema, so test files can run in parallel on one server.
+import { randomBytes } from 'node:crypto';
+import knexFactory from 'knex';
+import { openDatabase, type Database } from '../../src/storage/database.js';
+import { migrateToLatest } from '../../src/storage/migrate.js';
+
+export interface TestDatabase {
+  db: Database;
+  /** a DATABASE_URL for subprocesses, or undefined for PGlite (use dataDir) */
+  url?: string;
+  drop(): Promise<void>;
+}
+
+export interface DatabaseTarget {
+  name: 'pglite' | 'server';
+  /** A fresh, migrated database. */
+  create(): Promise<TestDatabase>;
+}
+
+export const serverUrl = process.env.TEST_DATABASE_URL || undefined;
+
+export function withSearchPath(url: string, schema: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('options', `-c search_path=${schema}`);
+  return parsed.toString();
+}
+
+export async function createServerSchema(): Promise<{ url: string; drop(): Promise<void> }> {
+  const schema = `ridescan_test_${randomBytes(5).toString('hex')}`;
+  const admin = knexFactory({ client: 'pg', connection: serverUrl });
+  await admin.raw(`create schema ${schema}`);
+  await admin.destroy();
+  return {
+    url: withSearchPath(serverUrl!, schema),
+    async drop() {
+      const again = knexFactory({ client: 'pg', connection: serverUrl });
+      await again.raw(`drop schema ${schema} cascade`);
+      await again.destroy();
+    },
+  };
+}
+
+export const databaseTargets: DatabaseTarget[] = [
+  {
+    name: 'pglite',
+    async create() {
+      const db = await openDatabase({});
+      await migrateToLatest(db);
+      return { db, drop: () => db.close() };
+    },
+  },
+  ...(serverUrl
+    ? [
+        {
+          name: 'server' as const,
+          async create() {
+            const schema = await createServerSchema();
+            const db = await openDatabase({ databaseUrl: schema.url });
+            await migrateToLatest(db);
+            return {
+              db,
+              url: schema.url,
+              async drop() {
+                await db.close();
+                await schema.drop();
+              },
+            };
+          },
+        },
+      ]
+    : []),
+];
