@@ -19,7 +19,7 @@ describe.each(databaseTargets)('rides storage on $name', (target) => {
       .select('column_name', 'data_type', 'is_nullable', 'is_generated')
       .where({ table_name: 'rides' })
       .whereRaw('table_schema = current_schema()');
-    const byName = Object.fromEntries(columns.map((c: { column_name: string }) => [c.column_name, c]));
+    const byName: Record<string, { is_generated: string }> = Object.fromEntries(columns.map((c: { column_name: string; is_generated: string }) => [c.column_name, c]));
     const expectations: [string, string, 'YES' | 'NO'][] = [
       ['ride_id', 'text', 'NO'],
       ['taxi_id', 'text', 'YES'],

@@ -1,0 +1,118 @@
+// `npm run bench -- --rides 1000000 [--repeat 3]`: seeds one simulated service day into the
+// database DATABASE_URL names (the embedded one when unset), scores it in a fresh process, and
+// prints read / compute / write / total seconds and the scoring process's peak RSS, as medians.
+// Three cases: the day's first scoring (every flag goes from NULL to a value), a re-run with 1%
+// new rides (the flags that move plus the new rides), and a re-run with nothing new.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { resolveConfig } from '../src/application/config.js';
+import { openDatabase } from '../src/storage/database.js';
+import { migrateToLatest } from '../src/storage/migrate.js';
+import { simulateDay } from '../src/application/simulateDay.js';
+import { detectDay } from '../src/application/detectDay.js';
+import { DEFAULT_DBSCAN } from '../src/application/config.js';
+import { parseCount } from '../src/application/cliOptions.js';
+
+interface PhaseResult {
+  rides: number;
+  flagsWritten: number;
+  outliers: number;
+  read: number;
+  compute: number;
+  cluster: number;
+  write: number;
+  total: number;
+  peakRssMb: number;
+  backend: string | null;
+}
+
+const program = new Command('bench')
+  .description('benchmark of the nightly detection path')
+  .addOption(new Option('--rides <n>', 'rides in the service day').argParser(parseCount).default(1_000_000))
+  .addOption(new Option('--repeat <n>', 'repetitions; medians are printed').argParser(parseCount).default(3))
+  .addOption(new Option('--detect-only <date>', 'internal: score one day in this process and print JSON').hideHelp())
+  .parse();
+const options = program.opts<{ rides: number; repeat: number; detectOnly?: string }>();
+const config = resolveConfig();
+const dataDir = join(config.home, 'db');
+
+if (options.detectOnly) {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir });
+  const r = await detectDay(db, { serviceDate: options.detectOnly, params: { ...DEFAULT_DBSCAN }, trigger: 'bench' });
+  await db.close();
+  if (r.status !== 'succeeded') throw new Error(r.error);
+  const result: PhaseResult = {
+    rides: r.rides,
+    flagsWritten: r.flagsWritten,
+    outliers: r.outliers,
+    read: r.timings.readSeconds,
+    compute: r.timings.computeSeconds,
+    cluster: r.timings.clusterSeconds,
+    write: r.timings.writeSeconds,
+    total: r.timings.totalSeconds,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    backend: r.tensorBackend,
+  };
+  console.log(JSON.stringify(result));
+} else {
+  await runBench();
+}
+
+function detectInFreshProcess(date: string): PhaseResult {
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--detect-only', date], {
+    env: process.env,
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (child.status !== 0) throw new Error(`detect failed: ${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').pop()!);
+}
+
+async function runBench(): Promise<void> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir });
+  await migrateToLatest(db);
+  console.log(`ridescan bench: ${options.rides.toLocaleString('en-US')} rides, ${options.repeat} repetition(s), ${db.describe}`);
+  const cases: Record<string, PhaseResult[]> = { 'first scoring': [], 're-run, 1% new rides': [], 're-run, nothing new': [] };
+  const seedSeconds: number[] = [];
+  for (let k = 0; k < options.repeat; k++) {
+    const date = `2030-01-${String(k + 1).padStart(2, '0')}`;
+    await db.knex('rides').where({ service_date: date }).delete();
+    await db.knex('detection_runs').where({ service_date: date }).delete();
+    let t = performance.now();
+    await simulateDay(db, { serviceDate: date, rides: options.rides, seed: 1000 + k, timeZone: 'UTC' });
+    seedSeconds.push((performance.now() - t) / 1000);
+    if (config.databaseUrl) await db.knex.raw('vacuum analyze rides');
+    else await db.knex.raw('analyze rides');
+    cases['first scoring'].push(detectInFreshProcess(date));
+    await simulateDay(db, { serviceDate: date, rides: Math.max(1, Math.round(options.rides / 100)), seed: 5000 + k, timeZone: 'UTC' });
+    cases['re-run, 1% new rides'].push(detectInFreshProcess(date));
+    cases['re-run, nothing new'].push(detectInFreshProcess(date));
+    process.stderr.write(`  repetition ${k + 1}/${options.repeat} done\n`);
+    t = performance.now();
+  }
+  await db.close();
+
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  console.log(`seeding (simulate + COPY + insert), median: ${median(seedSeconds).toFixed(2)} s`);
+  console.log(`tensor backend: ${cases['first scoring'][0].backend}`);
+  console.log('');
+  const header = ['case', 'rides', 'flags written', 'read s', 'compute s', '(clustering s)', 'write s', 'total s', 'peak RSS MB'];
+  const rows = Object.entries(cases).map(([name, rs]) => [
+    name,
+    median(rs.map((r) => r.rides)).toLocaleString('en-US'),
+    median(rs.map((r) => r.flagsWritten)).toLocaleString('en-US'),
+    median(rs.map((r) => r.read)).toFixed(2),
+    median(rs.map((r) => r.compute)).toFixed(2),
+    median(rs.map((r) => r.cluster)).toFixed(2),
+    median(rs.map((r) => r.write)).toFixed(2),
+    median(rs.map((r) => r.total)).toFixed(2),
+    median(rs.map((r) => r.peakRssMb)).toFixed(0),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+  console.log('\n(medians over repetitions; timings from inside the scoring process, which is started fresh for each case)');
+}

@@ -1,0 +1,62 @@
+// What the commands of the CLI share: flag parsers built from zod schemas (messages name the
+// problem, commander names the flag), the DBSCAN flags, and the help text on configuration.
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { z } from 'zod';
+import { IsoDate, DbscanFlags, DEFAULT_DBSCAN, type RidescanConfig } from './config.js';
+
+export interface CommandContext {
+  /** the configuration, resolved on first use (so that --help works with a broken environment) */
+  config(): RidescanConfig;
+}
+
+export const ENVIRONMENT_HELP = `
+Environment:
+  DATABASE_URL    PostgreSQL server to use (postgres://user:pass@host/db); unset = the embedded
+                  database (PGlite) in RIDESCAN_HOME/db
+  RIDESCAN_HOME   where the embedded database lives (default ./.ridescan)
+  RIDESCAN_TZ     time zone of service days: a ride belongs to the local date of its pickup
+                  (default UTC)
+
+Exit codes:
+  0  done
+  1  the work failed (a failed run is recorded; the previous flags are intact)
+  2  usage or configuration error: nothing was done
+  3  the database cannot be reached or its schema is not current (run \`ridescan migrate\`)`;
+
+/** A commander argument parser from a zod schema. */
+export function parseWith<T>(schema: z.ZodType<T>, coerce: (raw: string) => unknown = (raw) => raw) {
+  return (raw: string): T => {
+    const parsed = schema.safeParse(coerce(raw));
+    if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues.map((i) => i.message).join('; '));
+    return parsed.data;
+  };
+}
+
+const asNumber = (raw: string) => (raw.trim() === '' ? NaN : Number(raw));
+
+export const parseDate = parseWith(IsoDate);
+export const parseCount = parseWith(
+  z.number().int('must be a whole number').min(1, 'must be at least 1').max(50_000_000, 'must be at most 50,000,000'),
+  asNumber,
+);
+export const parseSeed = parseWith(z.number().int('must be a whole number').min(0, 'must be 0 or more'), asNumber);
+export const parseShareInclusive = parseWith(z.number().min(0, 'must be within [0, 1]').max(1, 'must be within [0, 1]'), asNumber);
+
+export function addDbscanOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--eps <number>', 'DBSCAN neighbourhood radius, in standard deviations of the day')
+        .argParser(parseWith(DbscanFlags.shape.eps, asNumber))
+        .default(DEFAULT_DBSCAN.eps),
+    )
+    .addOption(
+      new Option('--min-samples <n>', 'rides within eps (itself included) that make a ride a core ride')
+        .argParser(parseWith(DbscanFlags.shape.minSamples, asNumber))
+        .default(DEFAULT_DBSCAN.minSamples),
+    )
+    .addOption(
+      new Option('--min-cluster-share <share>', 'clusters holding less than this share of the day are outliers; 0 = noise only (the book)')
+        .argParser(parseWith(DbscanFlags.shape.minClusterShare, asNumber))
+        .default(DEFAULT_DBSCAN.minClusterShare),
+    );
+}

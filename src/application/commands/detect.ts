@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { addDbscanOptions, ENVIRONMENT_HELP, parseDate, type CommandContext } from '../cliOptions.js';
+import { openConfiguredDatabase } from '../openConfiguredDatabase.js';
+import { detectDay } from '../detectDay.js';
+import { formatDetectSummary } from '../formatSummary.js';
+import { EXIT } from '../exitCodes.js';
+
+export function registerDetect(program: Command, context: CommandContext): void {
+  addDbscanOptions(
+    program
+      .command('detect')
+      .description('score one service day: set rides.is_outlier (with reason and score) for its rides and record the run')
+      .requiredOption('--date <YYYY-MM-DD>', 'service day to score', parseDate)
+      .option('--json', 'print the result as JSON instead of the summary'),
+  )
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action(async (options: { date: string; eps: number; minSamples: number; minClusterShare: number; json?: boolean }) => {
+      const db = await openConfiguredDatabase(context.config(), { requireSchema: true });
+      try {
+        const result = await detectDay(db, {
+          serviceDate: options.date,
+          params: { eps: options.eps, minSamples: options.minSamples, minClusterShare: options.minClusterShare },
+          trigger: 'cli',
+        });
+        console.log(options.json ? JSON.stringify(result, null, 2) : formatDetectSummary(result, db.describe));
+        if (result.status !== 'succeeded') process.exitCode = EXIT.failed;
+      } finally {
+        await db.close();
+      }
+    });
+}

@@ -1,0 +1,932 @@
+/**
+ * Exact DBSCAN (scikit-learn semantics) for 2-D points over a grid index, plus exact distances to the
+ * nearest core point of selected clusters (the anomaly score).
+ *
+ * Why hand-written: the `density-clustering` package is O(n^2)–O(n^3) (measured at 132 s for 10k points)
+ * and scikit-learn's DBSCAN ran out of 16 GB of memory at 100k points. This grid index over typed arrays
+ * clusters 1,000,000 taxi-shaped points (eps 0.3, minSamples 10) in ~0.26 s here (median of 5 runs on
+ * the 2-core build machine, node 20); nearestCoreDistances then takes ~0.03 s.
+ *
+ * Semantics
+ * - "q within eps of p" means  dx*dx + dy*dy <= eps*eps  evaluated in float64 (dx = qx - px, dy = qy - py),
+ *   as scikit-learn's kd-tree radius query does; p is its own neighbour.
+ * - p is core when it has >= minSamples neighbours. Clusters are the connected components of core points
+ *   (edges: core pairs within eps).
+ * - A non-core point within eps of a core point is a border point and takes the cluster of its NEAREST core
+ *   point (ties: smallest point index); otherwise it is noise (-1).
+ * - Cluster ids 0..k-1 are numbered by the smallest point index they contain.
+ *
+ * Exactness does not depend on rounding luck: every shortcut (a whole cell counted or skipped, two cells
+ * merged without looking at points) is decided from the actual bounding boxes of the points involved, using
+ * the same float formula; since float subtraction, squaring and addition are monotone, a box bound computed
+ * in float64 bounds every point-to-point value computed in float64.
+ */
+
+export interface DbscanResult {
+  /** cluster id per point, 0..clusterCount-1; -1 = noise */
+  labels: Int32Array;
+  /** 1 where the point is a core point */
+  isCore: Uint8Array;
+  clusterCount: number;
+  /** opaque index reused by nearestCoreDistances; shape is yours */
+  grid: unknown;
+}
+
+/** Cells have side eps/√2 (shrunk a hair), so the neighbours of a point lie in the 5×5 block of cells around it. */
+const CELL_SHRINK = 1 - 1e-12;
+/** Neighbour cell offsets run over -PAD..PAD on each axis; also the padding that keeps keys from wrapping. */
+const PAD = 2;
+/**
+ * Cell coordinates are computed as floor((x - minX) / side) in float64. Below 2^48 the rounding error is under
+ * 1/8 of a cell, far inside the 0.41-cell margin of the neighbour block (cells 3 apart are >= 1.41 eps apart).
+ */
+const MAX_CELL_COORD = 2 ** 48;
+/** Above this many grid positions the occupied rows/columns are gap-compressed so keys stay exact integers. */
+const DIRECT_KEY_LIMIT = 2 ** 40;
+const KD_LEAF_CELLS = 4;
+
+/** The index kept in DbscanResult.grid. Everything is in "sorted position" order (points grouped by cell). */
+class GridIndex {
+  n: number;
+  eps2: number;
+  /** sorted position -> original point index */
+  order: Int32Array;
+  sx: Float64Array;
+  sy: Float64Array;
+  cellCount: number;
+  /** points of cell c are sorted positions cellStart[c] .. cellStart[c+1]-1 */
+  cellStart: Int32Array;
+  /** neighbour cells of c (itself first) are nbCell[nbStart[c] .. nbStart[c+1]-1] */
+  nbStart: Int32Array;
+  nbCell: Int32Array;
+  coreS: Uint8Array;
+  labelS: Int32Array;
+
+  constructor(fields: {
+    n: number;
+    eps2: number;
+    order: Int32Array;
+    sx: Float64Array;
+    sy: Float64Array;
+    cellCount: number;
+    cellStart: Int32Array;
+    nbStart: Int32Array;
+    nbCell: Int32Array;
+    coreS: Uint8Array;
+    labelS: Int32Array;
+  }) {
+    this.n = fields.n;
+    this.eps2 = fields.eps2;
+    this.order = fields.order;
+    this.sx = fields.sx;
+    this.sy = fields.sy;
+    this.cellCount = fields.cellCount;
+    this.cellStart = fields.cellStart;
+    this.nbStart = fields.nbStart;
+    this.nbCell = fields.nbCell;
+    this.coreS = fields.coreS;
+    this.labelS = fields.labelS;
+  }
+}
+
+function validate(xs: Float64Array, ys: Float64Array, eps: number, minSamples: number): void {
+  if (xs.length !== ys.length) {
+    throw new RangeError(`gridDbscan: xs and ys differ in length (${xs.length} vs ${ys.length})`);
+  }
+  if (!(eps > 0) || !Number.isFinite(eps) || !(eps * eps >= 2.2250738585072014e-308)) {
+    // eps*eps must be a normal float64 so that dx*dx + dy*dy <= eps*eps means what it says
+    throw new RangeError(`gridDbscan: eps must be a finite number >= 1.5e-154, got ${eps}`);
+  }
+  if (!Number.isInteger(minSamples) || minSamples < 1) {
+    throw new RangeError(`gridDbscan: minSamples must be an integer >= 1, got ${minSamples}`);
+  }
+}
+
+/**
+ * Gap compression of one axis of cell coordinates: occupied coordinates keep their order, gaps wider than
+ * PAD + 1 become exactly PAD + 1. Offsets within -PAD..PAD are preserved exactly, larger offsets stay > PAD,
+ * so the neighbour relation between cells is unchanged while the coordinate range becomes < (PAD + 1) * n.
+ */
+function compressAxis(coords: Float64Array): number {
+  const n = coords.length;
+  const sorted = coords.slice().sort();
+  const distinct = new Float64Array(n);
+  const mapped = new Float64Array(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const v = sorted[i];
+    if (k === 0) {
+      distinct[0] = v;
+      mapped[0] = 0;
+      k = 1;
+    } else if (v !== distinct[k - 1]) {
+      distinct[k] = v;
+      mapped[k] = mapped[k - 1] + Math.min(v - distinct[k - 1], PAD + 1);
+      k++;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const v = coords[i];
+    let lo = 0;
+    let hi = k - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (distinct[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    coords[i] = mapped[lo];
+  }
+  return mapped[k - 1];
+}
+
+/** Point indices sorted by an integer key (< 2^53) given as low/high 32-bit words; stable LSD radix sort. */
+function sortByKey(lo: Uint32Array, hi: Uint32Array | null, maxKey: number): Int32Array {
+  const n = lo.length;
+  let src = new Int32Array(n);
+  if (hi === null && maxKey < Math.max(2 * n, 1 << 16)) {
+    // one counting-sort pass
+    const count = new Int32Array(maxKey + 2);
+    for (let i = 0; i < n; i++) count[lo[i] + 1]++;
+    for (let b = 1; b <= maxKey + 1; b++) count[b] += count[b - 1];
+    for (let i = 0; i < n; i++) src[count[lo[i]]++] = i;
+    return src;
+  }
+  for (let i = 0; i < n; i++) src[i] = i;
+  let dst = new Int32Array(n);
+  const count = new Int32Array(1 << 16);
+  const passes: Array<[Uint32Array, number]> = [
+    [lo, 0],
+    [lo, 16],
+  ];
+  if (hi !== null) passes.push([hi, 0], [hi, 16]);
+  for (let p = 0; p < passes.length; p++) {
+    const [words, shift] = passes[p];
+    // skip passes whose digit is zero for every key
+    const digitBase = (shift === 0 ? 1 : 65536) * (words === lo ? 1 : 4294967296);
+    if (maxKey < digitBase) break;
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(words[src[i]] >>> shift) & 0xffff]++;
+    let sum = 0;
+    for (let b = 0; b < 65536; b++) {
+      const c = count[b];
+      count[b] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const q = src[i];
+      dst[count[(words[q] >>> shift) & 0xffff]++] = q;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  return src;
+}
+
+class UnionFind {
+  parent: Int32Array;
+  constructor(n: number) {
+    this.parent = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.parent[i] = i;
+  }
+  find(a: number): number {
+    const parent = this.parent;
+    while (parent[a] !== a) {
+      const g = parent[parent[a]];
+      parent[a] = g;
+      a = g;
+    }
+    return a;
+  }
+  /** returns true when a and b were in different sets */
+  union(a: number, b: number): boolean {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra === rb) return false;
+    // smaller root index becomes the root (any rule works; this one is deterministic)
+    if (ra < rb) this.parent[rb] = ra;
+    else this.parent[ra] = rb;
+    return true;
+  }
+}
+
+export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minSamples: number): DbscanResult {
+  validate(xs, ys, eps, minSamples);
+  const n = xs.length;
+  const eps2 = eps * eps;
+  const m = minSamples;
+
+  // ---- bounds --------------------------------------------------------------------------------------------
+  let minX = Infinity;
+  let maxX = -Infinity;
+  let minY = Infinity;
+  let maxY = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = xs[i];
+    const y = ys[i];
+    if (x - x !== 0 || y - y !== 0) throw new RangeError(`gridDbscan: point ${i} is not finite (${x}, ${y})`);
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
+  if (n === 0) {
+    return emptyResult(eps2);
+  }
+
+  // ---- cell keys -----------------------------------------------------------------------------------------
+  const side = eps * Math.SQRT1_2 * CELL_SHRINK;
+  const invSide = 1 / side;
+  const spanX = (maxX - minX) * invSide;
+  const spanY = (maxY - minY) * invSide;
+  if (!(spanX < MAX_CELL_COORD && spanY < MAX_CELL_COORD)) {
+    throw new RangeError(
+      `gridDbscan: data range (${maxX - minX} x ${maxY - minY}) is too large relative to eps ${eps} ` +
+        `(more than 2^48 cells per axis)`,
+    );
+  }
+  let nx = Math.floor(spanX) + 1;
+  let ny = Math.floor(spanY) + 1;
+  const keyLo = new Uint32Array(n);
+  let keyHi: Uint32Array | null = null;
+  let rowStride: number; // key = (cx + PAD) * rowStride + (cy + PAD)
+  let maxKey: number;
+  if ((nx + 2 * PAD) * (ny + 2 * PAD) <= DIRECT_KEY_LIMIT && (nx + 2 * PAD) * (ny + 2 * PAD) <= 4294967296) {
+    rowStride = ny + 2 * PAD;
+    for (let i = 0; i < n; i++) {
+      const cx = Math.floor((xs[i] - minX) * invSide);
+      const cy = Math.floor((ys[i] - minY) * invSide);
+      keyLo[i] = (cx + PAD) * rowStride + cy + PAD;
+    }
+    maxKey = (nx + 2 * PAD) * rowStride - 1;
+  } else {
+    // far outliers / tiny eps: compress empty rows and columns away (see compressAxis)
+    const cxs = new Float64Array(n);
+    const cys = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      cxs[i] = Math.floor((xs[i] - minX) * invSide);
+      cys[i] = Math.floor((ys[i] - minY) * invSide);
+    }
+    if ((nx + 2 * PAD) * (ny + 2 * PAD) > DIRECT_KEY_LIMIT) {
+      nx = compressAxis(cxs) + 1;
+      ny = compressAxis(cys) + 1;
+    }
+    rowStride = ny + 2 * PAD;
+    maxKey = (nx + 2 * PAD) * rowStride - 1;
+    if (!(maxKey < 2 ** 53)) {
+      throw new RangeError(`gridDbscan: too many points for the grid key (${n})`);
+    }
+    keyHi = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const key = (cxs[i] + PAD) * rowStride + cys[i] + PAD;
+      const h = Math.floor(key / 4294967296);
+      keyHi[i] = h;
+      keyLo[i] = key - h * 4294967296;
+    }
+  }
+
+  // ---- points sorted by cell -----------------------------------------------------------------------------
+  const order = sortByKey(keyLo, keyHi, maxKey);
+  const sx = new Float64Array(n);
+  const sy = new Float64Array(n);
+  const cellStartTmp = new Int32Array(n + 1);
+  const cellKeyTmp = new Float64Array(n);
+  let cellCount = 0;
+  let prevKey = -1;
+  for (let j = 0; j < n; j++) {
+    const i = order[j];
+    sx[j] = xs[i];
+    sy[j] = ys[i];
+    const key = keyHi === null ? keyLo[i] : keyHi[i] * 4294967296 + keyLo[i];
+    if (key !== prevKey) {
+      cellStartTmp[cellCount] = j;
+      cellKeyTmp[cellCount] = key;
+      cellCount++;
+      prevKey = key;
+    }
+  }
+  cellStartTmp[cellCount] = n;
+  const C = cellCount;
+  const cellStart = cellStartTmp.slice(0, C + 1);
+  const cellKey = cellKeyTmp.subarray(0, C);
+
+  // ---- per-cell bounding boxes ---------------------------------------------------------------------------
+  const bMinX = new Float64Array(C);
+  const bMaxX = new Float64Array(C);
+  const bMinY = new Float64Array(C);
+  const bMaxY = new Float64Array(C);
+  /** 1 when every pair of points in the cell is within eps (always, barring pathological rounding) */
+  const tight = new Uint8Array(C);
+  for (let c = 0; c < C; c++) {
+    let x0 = Infinity;
+    let x1 = -Infinity;
+    let y0 = Infinity;
+    let y1 = -Infinity;
+    for (let j = cellStart[c], e = cellStart[c + 1]; j < e; j++) {
+      const x = sx[j];
+      const y = sy[j];
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+    bMinX[c] = x0;
+    bMaxX[c] = x1;
+    bMinY[c] = y0;
+    bMaxY[c] = y1;
+    const w = x1 - x0;
+    const h = y1 - y0;
+    tight[c] = w * w + h * h <= eps2 ? 1 : 0;
+  }
+
+  // ---- neighbour cell lists ------------------------------------------------------------------------------
+  const { nbStart, nbCell } = buildNeighbourLists(cellKey, rowStride, side, eps2);
+
+  // ---- core points ---------------------------------------------------------------------------------------
+  const coreS = new Uint8Array(n);
+  for (let c = 0; c < C; c++) {
+    const a = cellStart[c];
+    const b = cellStart[c + 1];
+    if (b - a >= m && tight[c] === 1) {
+      coreS.fill(1, a, b);
+      continue;
+    }
+    const nb0 = nbStart[c];
+    const nb1 = nbStart[c + 1];
+    for (let p = a; p < b; p++) {
+      const px = sx[p];
+      const py = sy[p];
+      let count = 0;
+      for (let t = nb0; t < nb1 && count < m; t++) {
+        const d = nbCell[t];
+        const x0 = bMinX[d];
+        const x1 = bMaxX[d];
+        const y0 = bMinY[d];
+        const y1 = bMaxY[d];
+        // nearest possible point of cell d
+        const lx = x0 - px > 0 ? x0 - px : px - x1 > 0 ? px - x1 : 0;
+        const ly = y0 - py > 0 ? y0 - py : py - y1 > 0 ? py - y1 : 0;
+        if (lx * lx + ly * ly > eps2) continue;
+        // farthest possible point of cell d
+        const fx = px - x0 > x1 - px ? px - x0 : x1 - px;
+        const fy = py - y0 > y1 - py ? py - y0 : y1 - py;
+        const q0 = cellStart[d];
+        const q1 = cellStart[d + 1];
+        if (fx * fx + fy * fy <= eps2) {
+          count += q1 - q0;
+          continue;
+        }
+        for (let q = q0; q < q1; q++) {
+          const dx = sx[q] - px;
+          const dy = sy[q] - py;
+          if (dx * dx + dy * dy <= eps2 && ++count >= m) break;
+        }
+      }
+      if (count >= m) coreS[p] = 1;
+    }
+  }
+
+  // ---- core bounding boxes per cell ----------------------------------------------------------------------
+  const cMinX = new Float64Array(C);
+  const cMaxX = new Float64Array(C);
+  const cMinY = new Float64Array(C);
+  const cMaxY = new Float64Array(C);
+  const coreRep = new Int32Array(C).fill(-1);
+  for (let c = 0; c < C; c++) {
+    let x0 = Infinity;
+    let x1 = -Infinity;
+    let y0 = Infinity;
+    let y1 = -Infinity;
+    let rep = -1;
+    for (let j = cellStart[c], e = cellStart[c + 1]; j < e; j++) {
+      if (coreS[j] === 0) continue;
+      if (rep < 0) rep = j;
+      const x = sx[j];
+      const y = sy[j];
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+    coreRep[c] = rep;
+    cMinX[c] = x0;
+    cMaxX[c] = x1;
+    cMinY[c] = y0;
+    cMaxY[c] = y1;
+  }
+
+  // ---- connected components of core points ---------------------------------------------------------------
+  const uf = new UnionFind(n);
+  const parent = uf.parent;
+  for (let c = 0; c < C; c++) {
+    const rep = coreRep[c];
+    if (rep < 0) continue;
+    const e = cellStart[c + 1];
+    if (tight[c] === 1) {
+      for (let j = rep + 1; j < e; j++) if (coreS[j] === 1) parent[j] = rep;
+    } else {
+      for (let p = rep; p < e; p++) {
+        if (coreS[p] === 0) continue;
+        for (let q = p + 1; q < e; q++) {
+          if (coreS[q] === 0) continue;
+          const dx = sx[q] - sx[p];
+          const dy = sy[q] - sy[p];
+          if (dx * dx + dy * dy <= eps2) uf.union(p, q);
+        }
+      }
+    }
+  }
+  for (let c = 0; c < C; c++) {
+    const repC = coreRep[c];
+    if (repC < 0) continue;
+    const endC = cellStart[c + 1];
+    for (let t = nbStart[c], t1 = nbStart[c + 1]; t < t1; t++) {
+      const d = nbCell[t];
+      if (d <= c) continue;
+      const repD = coreRep[d];
+      if (repD < 0) continue;
+      const endD = cellStart[d + 1];
+      if (tight[c] === 1 && tight[d] === 1) {
+        // all core points of c are already one set, and so are those of d
+        if (uf.find(repC) === uf.find(repD)) continue;
+        const gx = cMinX[d] - cMaxX[c] > 0 ? cMinX[d] - cMaxX[c] : cMinX[c] - cMaxX[d] > 0 ? cMinX[c] - cMaxX[d] : 0;
+        const gy = cMinY[d] - cMaxY[c] > 0 ? cMinY[d] - cMaxY[c] : cMinY[c] - cMaxY[d] > 0 ? cMinY[c] - cMaxY[d] : 0;
+        if (gx * gx + gy * gy > eps2) continue;
+        const fx = cMaxX[d] - cMinX[c] > cMaxX[c] - cMinX[d] ? cMaxX[d] - cMinX[c] : cMaxX[c] - cMinX[d];
+        const fy = cMaxY[d] - cMinY[c] > cMaxY[c] - cMinY[d] ? cMaxY[d] - cMinY[c] : cMaxY[c] - cMinY[d];
+        if (fx * fx + fy * fy <= eps2) {
+          uf.union(repC, repD);
+          continue;
+        }
+        const x0 = cMinX[d];
+        const x1 = cMaxX[d];
+        const y0 = cMinY[d];
+        const y1 = cMaxY[d];
+        let found = false;
+        for (let p = repC; p < endC && !found; p++) {
+          if (coreS[p] === 0) continue;
+          const px = sx[p];
+          const py = sy[p];
+          const lx = x0 - px > 0 ? x0 - px : px - x1 > 0 ? px - x1 : 0;
+          const ly = y0 - py > 0 ? y0 - py : py - y1 > 0 ? py - y1 : 0;
+          if (lx * lx + ly * ly > eps2) continue;
+          for (let q = repD; q < endD; q++) {
+            if (coreS[q] === 0) continue;
+            const dx = sx[q] - px;
+            const dy = sy[q] - py;
+            if (dx * dx + dy * dy <= eps2) {
+              uf.union(repC, repD);
+              found = true;
+              break;
+            }
+          }
+        }
+      } else {
+        // pathological rounding case: a cell whose core points are not known to be one set
+        for (let p = repC; p < endC; p++) {
+          if (coreS[p] === 0) continue;
+          for (let q = repD; q < endD; q++) {
+            if (coreS[q] === 0) continue;
+            const dx = sx[q] - sx[p];
+            const dy = sy[q] - sy[p];
+            if (dx * dx + dy * dy <= eps2) uf.union(p, q);
+          }
+        }
+      }
+    }
+  }
+
+  // ---- component per point: core -> own root, border -> root of nearest core, noise -> -1 ----------------
+  const rootOfOriginal = new Int32Array(n);
+  for (let c = 0; c < C; c++) {
+    const a = cellStart[c];
+    const b = cellStart[c + 1];
+    const nb0 = nbStart[c];
+    const nb1 = nbStart[c + 1];
+    for (let p = a; p < b; p++) {
+      if (coreS[p] === 1) {
+        rootOfOriginal[order[p]] = uf.find(p);
+        continue;
+      }
+      const px = sx[p];
+      const py = sy[p];
+      let best = Infinity;
+      let bestQ = -1;
+      let bestIndex = -1;
+      for (let t = nb0; t < nb1; t++) {
+        const d = nbCell[t];
+        const repD = coreRep[d];
+        if (repD < 0) continue;
+        const x0 = cMinX[d];
+        const x1 = cMaxX[d];
+        const y0 = cMinY[d];
+        const y1 = cMaxY[d];
+        const lx = x0 - px > 0 ? x0 - px : px - x1 > 0 ? px - x1 : 0;
+        const ly = y0 - py > 0 ? y0 - py : py - y1 > 0 ? py - y1 : 0;
+        const lb = lx * lx + ly * ly;
+        if (lb > eps2 || lb > best) continue;
+        for (let q = repD, e = cellStart[d + 1]; q < e; q++) {
+          if (coreS[q] === 0) continue;
+          const dx = sx[q] - px;
+          const dy = sy[q] - py;
+          const d2 = dx * dx + dy * dy;
+          if (d2 > eps2 || d2 > best) continue;
+          if (bestQ < 0 || d2 < best || order[q] < bestIndex) {
+            best = d2;
+            bestQ = q;
+            bestIndex = order[q];
+          }
+        }
+      }
+      rootOfOriginal[order[p]] = bestQ < 0 ? -1 : uf.find(bestQ);
+    }
+  }
+
+  // ---- number clusters by their smallest point index -----------------------------------------------------
+  const idOfRoot = new Int32Array(n).fill(-1);
+  const labels = new Int32Array(n);
+  let clusterCount = 0;
+  for (let i = 0; i < n; i++) {
+    const r = rootOfOriginal[i];
+    if (r < 0) {
+      labels[i] = -1;
+      continue;
+    }
+    let id = idOfRoot[r];
+    if (id < 0) {
+      id = clusterCount++;
+      idOfRoot[r] = id;
+    }
+    labels[i] = id;
+  }
+  const isCore = new Uint8Array(n);
+  const labelS = new Int32Array(n);
+  for (let j = 0; j < n; j++) {
+    const i = order[j];
+    isCore[i] = coreS[j];
+    labelS[j] = labels[i];
+  }
+
+  const grid = new GridIndex({ n, eps2, order, sx, sy, cellCount: C, cellStart, nbStart, nbCell, coreS, labelS });
+  return { labels, isCore, clusterCount, grid };
+}
+
+function emptyResult(eps2: number): DbscanResult {
+  const grid = new GridIndex({
+    n: 0,
+    eps2,
+    order: new Int32Array(0),
+    sx: new Float64Array(0),
+    sy: new Float64Array(0),
+    cellCount: 0,
+    cellStart: new Int32Array(1),
+    nbStart: new Int32Array(1),
+    nbCell: new Int32Array(0),
+    coreS: new Uint8Array(0),
+    labelS: new Int32Array(0),
+  });
+  return { labels: new Int32Array(0), isCore: new Uint8Array(0), clusterCount: 0, grid };
+}
+
+/**
+ * For each cell (cells sorted by key), the occupied cells at offsets (a, b) in -PAD..PAD whose minimum possible
+ * distance is <= eps (with a 1e-9 relative margin: including an extra cell is harmless). The cell itself comes
+ * first, the rest nearest offsets first (so neighbour counting can stop early). Keys increase with the cell,
+ * so one monotone pointer per column offset finds them in linear total time.
+ */
+function buildNeighbourLists(
+  cellKey: Float64Array,
+  rowStride: number,
+  side: number,
+  eps2: number,
+): { nbStart: Int32Array; nbCell: Int32Array } {
+  const C = cellKey.length;
+  const W = 2 * PAD + 1;
+  // rank[(a + PAD) * W + (b + PAD)]: visiting order of the offset, or -1 when excluded
+  const rank = new Int32Array(W * W).fill(-1);
+  {
+    const offsets: Array<{ a: number; b: number; gap: number }> = [];
+    for (let a = -PAD; a <= PAD; a++) {
+      for (let b = -PAD; b <= PAD; b++) {
+        const gx = Math.max(Math.abs(a) - 1, 0) * side;
+        const gy = Math.max(Math.abs(b) - 1, 0) * side;
+        const gap = gx * gx + gy * gy;
+        if (gap <= eps2 * (1 + 1e-9)) offsets.push({ a, b, gap: a === 0 && b === 0 ? -1 : gap + Math.abs(a) + Math.abs(b) });
+      }
+    }
+    offsets.sort((u, v) => u.gap - v.gap);
+    offsets.forEach((o, r) => (rank[(o.a + PAD) * W + (o.b + PAD)] = r));
+  }
+  const ptr = new Int32Array(W);
+  const nbStart = new Int32Array(C + 1);
+  let nbCell = new Int32Array(Math.max(16, C * 9));
+  let len = 0;
+  const tmpCell = new Int32Array(W * W);
+  const tmpRank = new Int32Array(W * W);
+  for (let c = 0; c < C; c++) {
+    const key = cellKey[c];
+    let k = 0;
+    for (let a = -PAD; a <= PAD; a++) {
+      const colKey = key + a * rowStride;
+      let p = ptr[a + PAD];
+      while (p < C && cellKey[p] < colKey - PAD) p++;
+      ptr[a + PAD] = p;
+      for (let q = p; q < C && cellKey[q] <= colKey + PAD; q++) {
+        const b = cellKey[q] - colKey;
+        const r = rank[(a + PAD) * W + (b + PAD)];
+        if (r < 0) continue;
+        // insertion by rank
+        let s = k++;
+        while (s > 0 && tmpRank[s - 1] > r) {
+          tmpRank[s] = tmpRank[s - 1];
+          tmpCell[s] = tmpCell[s - 1];
+          s--;
+        }
+        tmpRank[s] = r;
+        tmpCell[s] = q;
+      }
+    }
+    if (len + k > nbCell.length) {
+      const grown = new Int32Array(Math.max(nbCell.length * 2, len + k));
+      grown.set(nbCell.subarray(0, len));
+      nbCell = grown;
+    }
+    nbCell.set(tmpCell.subarray(0, k), len);
+    len += k;
+    nbStart[c + 1] = len;
+  }
+  return { nbStart, nbCell: nbCell.slice(0, len) };
+}
+
+/**
+ * For every point, the euclidean distance to the nearest core point whose cluster c has keepCluster[c] === 1
+ * (0 for such core points themselves; Infinity when no cluster is kept).
+ * Used as the anomaly score (the caller divides by eps): it must be exact, and fast when most points are
+ * core points of kept clusters (answer 0 at once) and a few thousand are far away (e.g. 30-100 eps away):
+ * do not scan all points for each far point; e.g. search the nearby cells first, then the kept core cells
+ * with a lower bound from each cell's bounding box (or a coarser grid / ring search), pruning with the best so far.
+ *
+ * Implementation: the kept core points, grouped by grid cell, go into a kd-tree over the cells' bounding
+ * boxes; each query descends nearest child first and prunes subtrees and cells whose box lower bound is not
+ * below the best squared distance so far. The distance is Math.sqrt(dx*dx + dy*dy) of the minimising pair.
+ * xs and ys must be the arrays the result was computed from.
+ */
+export function nearestCoreDistances(
+  xs: Float64Array,
+  ys: Float64Array,
+  result: DbscanResult,
+  keepCluster: Uint8Array,
+): Float64Array {
+  const g = result.grid;
+  if (!(g instanceof GridIndex)) throw new TypeError('nearestCoreDistances: result.grid is not a gridDbscan index');
+  const n = g.n;
+  if (xs.length !== n || ys.length !== n) {
+    throw new RangeError(`nearestCoreDistances: expected ${n} points, got ${xs.length} and ${ys.length}`);
+  }
+  const { order, sx, sy, coreS, labelS, cellStart, cellCount: C } = g;
+  for (let j = 0; j < n; j++) {
+    const i = order[j];
+    if (xs[i] !== sx[j] || ys[i] !== sy[j]) {
+      throw new RangeError('nearestCoreDistances: xs/ys are not the arrays gridDbscan clustered');
+    }
+  }
+  const out = new Float64Array(n);
+
+  // ---- kept core points, grouped by cell, with each cell's bounding box ---------------------------------
+  const kept = new Uint8Array(n);
+  let keptTotal = 0;
+  for (let j = 0; j < n; j++) {
+    if (coreS[j] === 1 && keepCluster[labelS[j]] === 1) {
+      kept[j] = 1;
+      keptTotal++;
+    }
+  }
+  if (keptTotal === 0) {
+    out.fill(Infinity);
+    return out;
+  }
+  const kx = new Float64Array(keptTotal);
+  const ky = new Float64Array(keptTotal);
+  const kStartTmp = new Int32Array(C + 1);
+  const kMinXTmp = new Float64Array(C);
+  const kMaxXTmp = new Float64Array(C);
+  const kMinYTmp = new Float64Array(C);
+  const kMaxYTmp = new Float64Array(C);
+  let K = 0;
+  let len = 0;
+  for (let c = 0; c < C; c++) {
+    const start = len;
+    let x0 = Infinity;
+    let x1 = -Infinity;
+    let y0 = Infinity;
+    let y1 = -Infinity;
+    for (let j = cellStart[c], e = cellStart[c + 1]; j < e; j++) {
+      if (kept[j] === 0) continue;
+      const x = sx[j];
+      const y = sy[j];
+      kx[len] = x;
+      ky[len] = y;
+      len++;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+    if (len > start) {
+      kStartTmp[K] = start;
+      kMinXTmp[K] = x0;
+      kMaxXTmp[K] = x1;
+      kMinYTmp[K] = y0;
+      kMaxYTmp[K] = y1;
+      K++;
+    }
+  }
+  kStartTmp[K] = len;
+  const tree = buildKdTree(kMinXTmp, kMaxXTmp, kMinYTmp, kMaxYTmp, K);
+  const { items, nodeLo, nodeHi, nodeLeft, nodeMinX, nodeMaxX, nodeMinY, nodeMaxY } = tree;
+  const stackNode = new Int32Array(2 * tree.depth + 8);
+  const stackLb = new Float64Array(2 * tree.depth + 8);
+
+  for (let j = 0; j < n; j++) {
+    if (kept[j] === 1) {
+      out[order[j]] = 0;
+      continue;
+    }
+    const px = sx[j];
+    const py = sy[j];
+    let best = Infinity;
+    let top = 0;
+    stackNode[0] = 0;
+    stackLb[0] = 0;
+    top = 1;
+    while (top > 0) {
+      top--;
+      if (stackLb[top] >= best) continue;
+      const node = stackNode[top];
+      const left = nodeLeft[node];
+      if (left < 0) {
+        for (let t = nodeLo[node], t1 = nodeHi[node]; t < t1; t++) {
+          const k = items[t];
+          const x0 = kMinXTmp[k];
+          const x1 = kMaxXTmp[k];
+          const y0 = kMinYTmp[k];
+          const y1 = kMaxYTmp[k];
+          const lx = x0 - px > 0 ? x0 - px : px - x1 > 0 ? px - x1 : 0;
+          const ly = y0 - py > 0 ? y0 - py : py - y1 > 0 ? py - y1 : 0;
+          if (lx * lx + ly * ly >= best) continue;
+          for (let q = kStartTmp[k], e = kStartTmp[k + 1]; q < e; q++) {
+            const dx = kx[q] - px;
+            const dy = ky[q] - py;
+            const d2 = dx * dx + dy * dy;
+            if (d2 < best) best = d2;
+          }
+        }
+        continue;
+      }
+      const right = left + 1;
+      let lbL: number;
+      let lbR: number;
+      {
+        const lx = nodeMinX[left] - px > 0 ? nodeMinX[left] - px : px - nodeMaxX[left] > 0 ? px - nodeMaxX[left] : 0;
+        const ly = nodeMinY[left] - py > 0 ? nodeMinY[left] - py : py - nodeMaxY[left] > 0 ? py - nodeMaxY[left] : 0;
+        lbL = lx * lx + ly * ly;
+      }
+      {
+        const lx =
+          nodeMinX[right] - px > 0 ? nodeMinX[right] - px : px - nodeMaxX[right] > 0 ? px - nodeMaxX[right] : 0;
+        const ly =
+          nodeMinY[right] - py > 0 ? nodeMinY[right] - py : py - nodeMaxY[right] > 0 ? py - nodeMaxY[right] : 0;
+        lbR = lx * lx + ly * ly;
+      }
+      // push the farther child first so the nearer one is searched first
+      if (lbL <= lbR) {
+        if (lbR < best) {
+          stackNode[top] = right;
+          stackLb[top++] = lbR;
+        }
+        if (lbL < best) {
+          stackNode[top] = left;
+          stackLb[top++] = lbL;
+        }
+      } else {
+        if (lbL < best) {
+          stackNode[top] = left;
+          stackLb[top++] = lbL;
+        }
+        if (lbR < best) {
+          stackNode[top] = right;
+          stackLb[top++] = lbR;
+        }
+      }
+    }
+    out[order[j]] = Math.sqrt(best);
+  }
+  return out;
+}
+
+interface KdTree {
+  /** kept-cell ids, permuted so that every node covers items[nodeLo .. nodeHi-1] */
+  items: Int32Array;
+  nodeLo: Int32Array;
+  nodeHi: Int32Array;
+  /** left child id (right child = left + 1), or -1 for a leaf */
+  nodeLeft: Int32Array;
+  nodeMinX: Float64Array;
+  nodeMaxX: Float64Array;
+  nodeMinY: Float64Array;
+  nodeMaxY: Float64Array;
+  depth: number;
+}
+
+/** Median-split kd-tree over boxes (split on the box centres along the wider axis); node 0 is the root. */
+function buildKdTree(
+  minX: Float64Array,
+  maxX: Float64Array,
+  minY: Float64Array,
+  maxY: Float64Array,
+  K: number,
+): KdTree {
+  const items = new Int32Array(K);
+  for (let k = 0; k < K; k++) items[k] = k;
+  const centreX = new Float64Array(K);
+  const centreY = new Float64Array(K);
+  for (let k = 0; k < K; k++) {
+    centreX[k] = 0.5 * minX[k] + 0.5 * maxX[k];
+    centreY[k] = 0.5 * minY[k] + 0.5 * maxY[k];
+  }
+  const maxNodes = 2 * K + 1;
+  const nodeLo = new Int32Array(maxNodes);
+  const nodeHi = new Int32Array(maxNodes);
+  const nodeLeft = new Int32Array(maxNodes).fill(-1);
+  const nodeMinX = new Float64Array(maxNodes);
+  const nodeMaxX = new Float64Array(maxNodes);
+  const nodeMinY = new Float64Array(maxNodes);
+  const nodeMaxY = new Float64Array(maxNodes);
+  let nodeCount = 1;
+  let depth = 0;
+  // explicit work list: [node, lo, hi, level]
+  const work: number[] = [0, 0, K, 1];
+  while (work.length > 0) {
+    const level = work.pop()!;
+    const hi = work.pop()!;
+    const lo = work.pop()!;
+    const node = work.pop()!;
+    if (level > depth) depth = level;
+    nodeLo[node] = lo;
+    nodeHi[node] = hi;
+    let x0 = Infinity;
+    let x1 = -Infinity;
+    let y0 = Infinity;
+    let y1 = -Infinity;
+    let cx0 = Infinity;
+    let cx1 = -Infinity;
+    let cy0 = Infinity;
+    let cy1 = -Infinity;
+    for (let t = lo; t < hi; t++) {
+      const k = items[t];
+      if (minX[k] < x0) x0 = minX[k];
+      if (maxX[k] > x1) x1 = maxX[k];
+      if (minY[k] < y0) y0 = minY[k];
+      if (maxY[k] > y1) y1 = maxY[k];
+      if (centreX[k] < cx0) cx0 = centreX[k];
+      if (centreX[k] > cx1) cx1 = centreX[k];
+      if (centreY[k] < cy0) cy0 = centreY[k];
+      if (centreY[k] > cy1) cy1 = centreY[k];
+    }
+    nodeMinX[node] = x0;
+    nodeMaxX[node] = x1;
+    nodeMinY[node] = y0;
+    nodeMaxY[node] = y1;
+    if (hi - lo <= KD_LEAF_CELLS) continue;
+    const mid = (lo + hi) >>> 1;
+    selectNth(items, cx1 - cx0 >= cy1 - cy0 ? centreX : centreY, lo, hi - 1, mid);
+    const left = nodeCount;
+    nodeCount += 2;
+    nodeLeft[node] = left;
+    work.push(left, lo, mid, level + 1, left + 1, mid, hi, level + 1);
+  }
+  return { items, nodeLo, nodeHi, nodeLeft, nodeMinX, nodeMaxX, nodeMinY, nodeMaxY, depth };
+}
+
+/** Rearranges items[lo..hi] (inclusive) so that items[k] has the k-th smallest key, smaller keys before it. */
+function selectNth(items: Int32Array, key: Float64Array, lo: number, hi: number, k: number): void {
+  while (hi > lo) {
+    const pivot = key[items[(lo + hi) >>> 1]];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (key[items[i]] < pivot) i++;
+      while (key[items[j]] > pivot) j--;
+      if (i <= j) {
+        const t = items[i];
+        items[i] = items[j];
+        items[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
