@@ -2,6 +2,7 @@
 // from the CLI, the tests and the scheduler without scanning a directory at run time.
 import type { Knex } from 'knex';
 import * as m001 from './001_rides_and_runs.js';
+import * as m002 from './002_load.js';
 
 export interface Migration {
   name: string;
@@ -9,4 +10,4 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-export const migrations: Migration[] = [{ name: '001_rides_and_runs', ...m001 }];
+export const migrations: Migration[] = [{ name: '001_rides_and_runs', ...m001 }, { name: '002_load', ...m002 }];

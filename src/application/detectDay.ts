@@ -4,7 +4,7 @@
 import type { Knex } from 'knex';
 import type { Database } from '../storage/database.js';
 import { readRidesForDay } from '../storage/rides.js';
-import { writeFlags } from '../storage/flags.js';
+import { writeFlags, DayChangedDuringRunError } from '../storage/flags.js';
 import { finishRunFailed, startRun } from '../storage/runs.js';
 import { detectOutliers, type ClusterSummary, type DbscanParams } from '../compute/detectOutliers.js';
 import { initTensorBackend } from '../compute/tensorBackend.js';
@@ -15,13 +15,20 @@ export interface DetectDayOptions {
   trigger: string;
   /** test hook: runs inside the write transaction, after the flags are staged */
   beforeCommit?: (trx: Knex.Transaction) => Promise<void>;
+  /** test hook: runs after the day is read, before the flags are written */
+  afterRead?: (attempt: number) => Promise<void>;
 }
+
+/** Rides loaded into the day while it is scored make the write refuse; read it again. */
+const MAX_ATTEMPTS = 3;
 
 export interface DetectDayResult {
   runId: number;
   serviceDate: string;
   status: 'succeeded' | 'failed';
   error?: string;
+  /** read-compute-write passes: more than 1 when rides arrived during the run */
+  attempts: number;
   rides: number;
   outliers: number;
   outliersByReason: Record<string, number>;
@@ -46,6 +53,7 @@ export async function detectDay(db: Database, options: DetectDayOptions): Promis
     runId,
     serviceDate,
     status: 'failed',
+    attempts: 0,
     rides: 0,
     outliers: 0,
     outliersByReason: {},
@@ -58,45 +66,15 @@ export async function detectDay(db: Database, options: DetectDayOptions): Promis
   };
   try {
     result.tensorBackend = await initTensorBackend();
-    let t = performance.now();
-    const rides = await readRidesForDay(db, serviceDate);
-    result.timings.readSeconds = since(t);
-    result.rides = rides.count;
-
-    t = performance.now();
-    const detection = detectOutliers(rides.distanceKm, rides.durationMin, params);
-    result.timings.computeSeconds = since(t);
-    result.timings.clusterSeconds = detection.timings.clusterSeconds;
-    result.outliers = detection.outliers;
-    result.outliersByReason = detection.outliersByReason;
-    result.clusters = detection.clusters;
-    result.scaler = detection.scaler;
-
-    t = performance.now();
-    result.flagsWritten = await writeFlags(
-      db,
-      runId,
-      rides,
-      detection,
-      (flagsWritten) => ({
-        scaler: detection.scaler ? { ...detection.scaler } : null,
-        tensorBackend: result.tensorBackend,
-        ridesScored: rides.count,
-        outliers: detection.outliers,
-        outliersByReason: detection.outliersByReason,
-        clusters: { count: detection.clusters.count, sizes: detection.clusters.sizes, small: detection.clusters.small },
-        flagsWritten,
-        timings: {
-          read_s: result.timings.readSeconds,
-          compute_s: result.timings.computeSeconds,
-          cluster_s: detection.timings.clusterSeconds,
-          write_s: since(t),
-          total_s: since(started),
-        },
-      }),
-      options.beforeCommit,
-    );
-    result.timings.writeSeconds = since(t);
+    for (;;) {
+      result.attempts++;
+      try {
+        await scoreOnce(db, runId, options, result, started);
+        break;
+      } catch (error) {
+        if (!(error instanceof DayChangedDuringRunError) || result.attempts >= MAX_ATTEMPTS) throw error;
+      }
+    }
     result.status = 'succeeded';
   } catch (error) {
     result.error = error instanceof Error ? error.message : String(error);
@@ -106,6 +84,50 @@ export async function detectDay(db: Database, options: DetectDayOptions): Promis
   }
   result.timings.totalSeconds = since(started);
   return result;
+}
+
+async function scoreOnce(db: Database, runId: number, options: DetectDayOptions, result: DetectDayResult, started: number): Promise<void> {
+  let t = performance.now();
+  const rides = await readRidesForDay(db, options.serviceDate);
+  result.timings.readSeconds = since(t);
+  result.rides = rides.count;
+
+  t = performance.now();
+  const detection = detectOutliers(rides.distanceKm, rides.durationMin, options.params);
+  result.timings.computeSeconds = since(t);
+  result.timings.clusterSeconds = detection.timings.clusterSeconds;
+  result.outliers = detection.outliers;
+  result.outliersByReason = detection.outliersByReason;
+  result.clusters = detection.clusters;
+  result.scaler = detection.scaler;
+  await options.afterRead?.(result.attempts);
+
+  t = performance.now();
+  result.flagsWritten = await writeFlags(
+    db,
+    runId,
+    rides,
+    detection,
+    (flagsWritten) => ({
+      scaler: detection.scaler ? { ...detection.scaler } : null,
+      tensorBackend: result.tensorBackend,
+      ridesScored: rides.count,
+      outliers: detection.outliers,
+      outliersByReason: detection.outliersByReason,
+      clusters: { ...detection.clusters },
+      flagsWritten,
+      timings: {
+        read_s: result.timings.readSeconds,
+        compute_s: result.timings.computeSeconds,
+        cluster_s: detection.timings.clusterSeconds,
+        write_s: since(t),
+        total_s: since(started),
+        attempts: result.attempts,
+      },
+    }),
+    options.beforeCommit,
+  );
+  result.timings.writeSeconds = since(t);
 }
 
 function since(start: number): number {

@@ -41,7 +41,7 @@ const PAD = 2;
  * 1/8 of a cell, far inside the 0.41-cell margin of the neighbour block (cells 3 apart are >= 1.41 eps apart).
  */
 const MAX_CELL_COORD = 2 ** 48;
-/** Above this many grid positions the occupied rows/columns are gap-compressed so keys stay exact integers. */
+/** Above this many grid positions the occupied rows/columns are gap-compressed (keys stay small exact integers). */
 const DIRECT_KEY_LIMIT = 2 ** 40;
 const KD_LEAF_CELLS = 4;
 
@@ -139,31 +139,23 @@ function compressAxis(coords: Float64Array): number {
   return mapped[k - 1];
 }
 
-/** Point indices sorted by an integer key (< 2^53) given as low/high 32-bit words; stable LSD radix sort. */
-function sortByKey(lo: Uint32Array, hi: Uint32Array | null, maxKey: number): Int32Array {
+/**
+ * Point indices sorted by an integer key (< 2^53) given as low/high 32-bit words: stable LSD radix sort with 16-bit
+ * digits. Only used when the grid has many more positions than points (far outliers, tiny eps).
+ */
+function radixSortByKey(lo: Uint32Array, hi: Uint32Array | null, maxKey: number): Int32Array {
   const n = lo.length;
   let src = new Int32Array(n);
-  if (hi === null && maxKey < Math.max(2 * n, 1 << 16)) {
-    // one counting-sort pass
-    const count = new Int32Array(maxKey + 2);
-    for (let i = 0; i < n; i++) count[lo[i] + 1]++;
-    for (let b = 1; b <= maxKey + 1; b++) count[b] += count[b - 1];
-    for (let i = 0; i < n; i++) src[count[lo[i]]++] = i;
-    return src;
-  }
   for (let i = 0; i < n; i++) src[i] = i;
   let dst = new Int32Array(n);
   const count = new Int32Array(1 << 16);
-  const passes: Array<[Uint32Array, number]> = [
-    [lo, 0],
-    [lo, 16],
+  const passes: Array<[Uint32Array, number, number]> = [
+    [lo, 0, 1],
+    [lo, 16, 65536],
   ];
-  if (hi !== null) passes.push([hi, 0], [hi, 16]);
-  for (let p = 0; p < passes.length; p++) {
-    const [words, shift] = passes[p];
-    // skip passes whose digit is zero for every key
-    const digitBase = (shift === 0 ? 1 : 65536) * (words === lo ? 1 : 4294967296);
-    if (maxKey < digitBase) break;
+  if (hi !== null) passes.push([hi, 0, 4294967296], [hi, 16, 65536 * 4294967296]);
+  for (const [words, shift, digitBase] of passes) {
+    if (maxKey < digitBase) break; // this digit is zero for every key
     count.fill(0);
     for (let i = 0; i < n; i++) count[(words[src[i]] >>> shift) & 0xffff]++;
     let sum = 0;
@@ -183,31 +175,22 @@ function sortByKey(lo: Uint32Array, hi: Uint32Array | null, maxKey: number): Int
   return src;
 }
 
-class UnionFind {
-  parent: Int32Array;
-  constructor(n: number) {
-    this.parent = new Int32Array(n);
-    for (let i = 0; i < n; i++) this.parent[i] = i;
+/** union-find root with path halving */
+function find(parent: Int32Array, a: number): number {
+  while (parent[a] !== a) {
+    const g = parent[parent[a]];
+    parent[a] = g;
+    a = g;
   }
-  find(a: number): number {
-    const parent = this.parent;
-    while (parent[a] !== a) {
-      const g = parent[parent[a]];
-      parent[a] = g;
-      a = g;
-    }
-    return a;
-  }
-  /** returns true when a and b were in different sets */
-  union(a: number, b: number): boolean {
-    const ra = this.find(a);
-    const rb = this.find(b);
-    if (ra === rb) return false;
-    // smaller root index becomes the root (any rule works; this one is deterministic)
-    if (ra < rb) this.parent[rb] = ra;
-    else this.parent[ra] = rb;
-    return true;
-  }
+  return a;
+}
+
+/** links the two sets; the smaller root index becomes the root (any rule works, this one is deterministic) */
+function union(parent: Int32Array, a: number, b: number): void {
+  const ra = find(parent, a);
+  const rb = find(parent, b);
+  if (ra < rb) parent[rb] = ra;
+  else if (rb < ra) parent[ra] = rb;
 }
 
 export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minSamples: number): DbscanResult {
@@ -251,7 +234,7 @@ export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minS
   let keyHi: Uint32Array | null = null;
   let rowStride: number; // key = (cx + PAD) * rowStride + (cy + PAD)
   let maxKey: number;
-  if ((nx + 2 * PAD) * (ny + 2 * PAD) <= DIRECT_KEY_LIMIT && (nx + 2 * PAD) * (ny + 2 * PAD) <= 4294967296) {
+  if (false) {
     rowStride = ny + 2 * PAD;
     for (let i = 0; i < n; i++) {
       const cx = Math.floor((xs[i] - minX) * invSide);
@@ -267,7 +250,7 @@ export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minS
       cxs[i] = Math.floor((xs[i] - minX) * invSide);
       cys[i] = Math.floor((ys[i] - minY) * invSide);
     }
-    if ((nx + 2 * PAD) * (ny + 2 * PAD) > DIRECT_KEY_LIMIT) {
+    if (true) {
       nx = compressAxis(cxs) + 1;
       ny = compressAxis(cys) + 1;
     }
@@ -285,30 +268,61 @@ export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minS
     }
   }
 
-  // ---- points sorted by cell -----------------------------------------------------------------------------
-  const order = sortByKey(keyLo, keyHi, maxKey);
+  // ---- points sorted by cell (stable: by point index within a cell) --------------------------------------
+  const order = new Int32Array(n); // sorted position -> point index
   const sx = new Float64Array(n);
   const sy = new Float64Array(n);
-  const cellStartTmp = new Int32Array(n + 1);
-  const cellKeyTmp = new Float64Array(n);
-  let cellCount = 0;
-  let prevKey = -1;
-  for (let j = 0; j < n; j++) {
-    const i = order[j];
-    sx[j] = xs[i];
-    sy[j] = ys[i];
-    const key = keyHi === null ? keyLo[i] : keyHi[i] * 4294967296 + keyLo[i];
-    if (key !== prevKey) {
-      cellStartTmp[cellCount] = j;
-      cellKeyTmp[cellCount] = key;
-      cellCount++;
-      prevKey = key;
+  let C: number;
+  let cellStart: Int32Array;
+  let cellKey: Float64Array;
+  if (keyHi === null && maxKey < Math.max(2 * n, 1 << 16)) {
+    // counting sort; the non-empty buckets are the cells. Scattering the coordinates while reading the input
+    // sequentially is much cheaper than gathering them through a permutation afterwards.
+    const next = new Int32Array(maxKey + 1);
+    for (let i = 0; i < n; i++) next[keyLo[i]]++;
+    C = 0;
+    for (let b = 0; b <= maxKey; b++) if (next[b] > 0) C++;
+    cellStart = new Int32Array(C + 1);
+    cellKey = new Float64Array(C);
+    for (let b = 0, c = 0, pos = 0; b <= maxKey; b++) {
+      const k = next[b];
+      if (k === 0) continue;
+      cellStart[c] = pos;
+      cellKey[c] = b;
+      c++;
+      next[b] = pos;
+      pos += k;
     }
+    cellStart[C] = n;
+    for (let i = 0; i < n; i++) {
+      const p = next[keyLo[i]]++;
+      order[p] = i;
+      sx[p] = xs[i];
+      sy[p] = ys[i];
+    }
+  } else {
+    const sorted = radixSortByKey(keyLo, keyHi, maxKey);
+    order.set(sorted);
+    const startTmp = new Int32Array(n + 1);
+    const keyTmp = new Float64Array(n);
+    C = 0;
+    let prevKey = -1;
+    for (let j = 0; j < n; j++) {
+      const i = order[j];
+      sx[j] = xs[i];
+      sy[j] = ys[i];
+      const key = keyHi === null ? keyLo[i] : keyHi[i] * 4294967296 + keyLo[i];
+      if (key !== prevKey) {
+        startTmp[C] = j;
+        keyTmp[C] = key;
+        C++;
+        prevKey = key;
+      }
+    }
+    startTmp[C] = n;
+    cellStart = startTmp.slice(0, C + 1);
+    cellKey = keyTmp.slice(0, C);
   }
-  cellStartTmp[cellCount] = n;
-  const C = cellCount;
-  const cellStart = cellStartTmp.slice(0, C + 1);
-  const cellKey = cellKeyTmp.subarray(0, C);
 
   // ---- per-cell bounding boxes ---------------------------------------------------------------------------
   const bMinX = new Float64Array(C);
@@ -342,34 +356,57 @@ export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minS
   // ---- neighbour cell lists ------------------------------------------------------------------------------
   const { nbStart, nbCell } = buildNeighbourLists(cellKey, rowStride, side, eps2);
 
-  // ---- core points ---------------------------------------------------------------------------------------
+  // ---- core points, and per cell: core count, first core point, bounding box of the core points ----------
   const coreS = new Uint8Array(n);
+  const coreCount = new Int32Array(C);
+  const coreRep = new Int32Array(C).fill(-1);
+  const cMinX = new Float64Array(C);
+  const cMaxX = new Float64Array(C);
+  const cMinY = new Float64Array(C);
+  const cMaxY = new Float64Array(C);
+  // union-find over sorted positions of core points; reuses the key buffer, which is no longer needed. Entries
+  // of non-core points are not initialised here and never read before the labelling pass writes them.
+  const parent = new Int32Array(keyLo.buffer, keyLo.byteOffset, n);
   for (let c = 0; c < C; c++) {
     const a = cellStart[c];
     const b = cellStart[c + 1];
     if (b - a >= m && tight[c] === 1) {
+      // a dense cell: every point has the whole cell within eps
       coreS.fill(1, a, b);
+      coreCount[c] = b - a;
+      coreRep[c] = a;
+      cMinX[c] = bMinX[c];
+      cMaxX[c] = bMaxX[c];
+      cMinY[c] = bMinY[c];
+      cMaxY[c] = bMaxY[c];
+      parent.fill(a, a, b);
       continue;
     }
     const nb0 = nbStart[c];
     const nb1 = nbStart[c + 1];
+    let cores = 0;
+    let rep = -1;
+    let x0 = Infinity;
+    let x1 = -Infinity;
+    let y0 = Infinity;
+    let y1 = -Infinity;
     for (let p = a; p < b; p++) {
       const px = sx[p];
       const py = sy[p];
       let count = 0;
       for (let t = nb0; t < nb1 && count < m; t++) {
         const d = nbCell[t];
-        const x0 = bMinX[d];
-        const x1 = bMaxX[d];
-        const y0 = bMinY[d];
-        const y1 = bMaxY[d];
+        const dx0 = bMinX[d];
+        const dx1 = bMaxX[d];
+        const dy0 = bMinY[d];
+        const dy1 = bMaxY[d];
         // nearest possible point of cell d
-        const lx = x0 - px > 0 ? x0 - px : px - x1 > 0 ? px - x1 : 0;
-        const ly = y0 - py > 0 ? y0 - py : py - y1 > 0 ? py - y1 : 0;
+        const lx = dx0 - px > 0 ? dx0 - px : px - dx1 > 0 ? px - dx1 : 0;
+        const ly = dy0 - py > 0 ? dy0 - py : py - dy1 > 0 ? py - dy1 : 0;
         if (lx * lx + ly * ly > eps2) continue;
         // farthest possible point of cell d
-        const fx = px - x0 > x1 - px ? px - x0 : x1 - px;
-        const fy = py - y0 > y1 - py ? py - y0 : y1 - py;
+        const fx = px - dx0 > dx1 - px ? px - dx0 : dx1 - px;
+        const fy = py - dy0 > dy1 - py ? py - dy0 : dy1 - py;
         const q0 = cellStart[d];
         const q1 = cellStart[d + 1];
         if (fx * fx + fy * fy <= eps2) {
@@ -382,60 +419,37 @@ export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minS
           if (dx * dx + dy * dy <= eps2 && ++count >= m) break;
         }
       }
-      if (count >= m) coreS[p] = 1;
+      if (count < m) continue;
+      coreS[p] = 1;
+      cores++;
+      if (rep < 0) rep = p;
+      parent[p] = tight[c] === 1 ? rep : p;
+      if (px < x0) x0 = px;
+      if (px > x1) x1 = px;
+      if (py < y0) y0 = py;
+      if (py > y1) y1 = py;
     }
-  }
-
-  // ---- core bounding boxes per cell ----------------------------------------------------------------------
-  const cMinX = new Float64Array(C);
-  const cMaxX = new Float64Array(C);
-  const cMinY = new Float64Array(C);
-  const cMaxY = new Float64Array(C);
-  const coreRep = new Int32Array(C).fill(-1);
-  for (let c = 0; c < C; c++) {
-    let x0 = Infinity;
-    let x1 = -Infinity;
-    let y0 = Infinity;
-    let y1 = -Infinity;
-    let rep = -1;
-    for (let j = cellStart[c], e = cellStart[c + 1]; j < e; j++) {
-      if (coreS[j] === 0) continue;
-      if (rep < 0) rep = j;
-      const x = sx[j];
-      const y = sy[j];
-      if (x < x0) x0 = x;
-      if (x > x1) x1 = x;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
-    }
+    coreCount[c] = cores;
     coreRep[c] = rep;
     cMinX[c] = x0;
     cMaxX[c] = x1;
     cMinY[c] = y0;
     cMaxY[c] = y1;
-  }
-
-  // ---- connected components of core points ---------------------------------------------------------------
-  const uf = new UnionFind(n);
-  const parent = uf.parent;
-  for (let c = 0; c < C; c++) {
-    const rep = coreRep[c];
-    if (rep < 0) continue;
-    const e = cellStart[c + 1];
-    if (tight[c] === 1) {
-      for (let j = rep + 1; j < e; j++) if (coreS[j] === 1) parent[j] = rep;
-    } else {
-      for (let p = rep; p < e; p++) {
+    if (cores > 1 && tight[c] === 0) {
+      // pathological rounding case: core points of one cell that are not known to be pairwise within eps
+      for (let p = rep; p < b; p++) {
         if (coreS[p] === 0) continue;
-        for (let q = p + 1; q < e; q++) {
+        for (let q = p + 1; q < b; q++) {
           if (coreS[q] === 0) continue;
           const dx = sx[q] - sx[p];
           const dy = sy[q] - sy[p];
-          if (dx * dx + dy * dy <= eps2) uf.union(p, q);
+          if (dx * dx + dy * dy <= eps2) union(parent, p, q);
         }
       }
     }
   }
+
+  // ---- connected components of core points across cells -------------------------------------------------
   for (let c = 0; c < C; c++) {
     const repC = coreRep[c];
     if (repC < 0) continue;
@@ -448,14 +462,14 @@ export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minS
       const endD = cellStart[d + 1];
       if (tight[c] === 1 && tight[d] === 1) {
         // all core points of c are already one set, and so are those of d
-        if (uf.find(repC) === uf.find(repD)) continue;
+        if (find(parent, repC) === find(parent, repD)) continue;
         const gx = cMinX[d] - cMaxX[c] > 0 ? cMinX[d] - cMaxX[c] : cMinX[c] - cMaxX[d] > 0 ? cMinX[c] - cMaxX[d] : 0;
         const gy = cMinY[d] - cMaxY[c] > 0 ? cMinY[d] - cMaxY[c] : cMinY[c] - cMaxY[d] > 0 ? cMinY[c] - cMaxY[d] : 0;
         if (gx * gx + gy * gy > eps2) continue;
         const fx = cMaxX[d] - cMinX[c] > cMaxX[c] - cMinX[d] ? cMaxX[d] - cMinX[c] : cMaxX[c] - cMinX[d];
         const fy = cMaxY[d] - cMinY[c] > cMaxY[c] - cMinY[d] ? cMaxY[d] - cMinY[c] : cMaxY[c] - cMinY[d];
         if (fx * fx + fy * fy <= eps2) {
-          uf.union(repC, repD);
+          union(parent, repC, repD);
           continue;
         }
         const x0 = cMinX[d];
@@ -475,7 +489,7 @@ export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minS
             const dx = sx[q] - px;
             const dy = sy[q] - py;
             if (dx * dx + dy * dy <= eps2) {
-              uf.union(repC, repD);
+              union(parent, repC, repD);
               found = true;
               break;
             }
@@ -489,23 +503,28 @@ export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minS
             if (coreS[q] === 0) continue;
             const dx = sx[q] - sx[p];
             const dy = sy[q] - sy[p];
-            if (dx * dx + dy * dy <= eps2) uf.union(p, q);
+            if (dx * dx + dy * dy <= eps2) union(parent, p, q);
           }
         }
       }
     }
   }
 
-  // ---- component per point: core -> own root, border -> root of nearest core, noise -> -1 ----------------
-  const rootOfOriginal = new Int32Array(n);
+  // ---- component root per point: core -> its root, border -> root of nearest core point, noise -> -1 -----
+  // Written into `parent` itself: overwriting an entry with its root keeps the union-find valid for the core
+  // points still to be looked up, and no lookup ever passes through a non-core entry.
   for (let c = 0; c < C; c++) {
     const a = cellStart[c];
     const b = cellStart[c + 1];
+    if (coreCount[c] === b - a && tight[c] === 1) {
+      parent.fill(find(parent, a), a, b);
+      continue;
+    }
     const nb0 = nbStart[c];
     const nb1 = nbStart[c + 1];
     for (let p = a; p < b; p++) {
       if (coreS[p] === 1) {
-        rootOfOriginal[order[p]] = uf.find(p);
+        parent[p] = find(parent, p);
         continue;
       }
       const px = sx[p];
@@ -538,33 +557,36 @@ export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minS
           }
         }
       }
-      rootOfOriginal[order[p]] = bestQ < 0 ? -1 : uf.find(bestQ);
+      parent[p] = bestQ < 0 ? -1 : find(parent, bestQ);
     }
   }
+  const rootS = parent;
 
-  // ---- number clusters by their smallest point index -----------------------------------------------------
-  const idOfRoot = new Int32Array(n).fill(-1);
+  // ---- outputs; clusters numbered by their smallest point index ------------------------------------------
   const labels = new Int32Array(n);
+  const isCore = new Uint8Array(n);
+  for (let j = 0; j < n; j++) {
+    const i = order[j];
+    labels[i] = rootS[j]; // the root for now
+    isCore[i] = coreS[j];
+  }
+  // labelS doubles as "cluster id of root r" (indexed by r) while numbering, then becomes the id per position:
+  // labelS[r] for a root r is only ever rewritten with its own value, so the in-place pass is safe.
+  const labelS = new Int32Array(n).fill(-1);
   let clusterCount = 0;
   for (let i = 0; i < n; i++) {
-    const r = rootOfOriginal[i];
-    if (r < 0) {
-      labels[i] = -1;
-      continue;
-    }
-    let id = idOfRoot[r];
+    const r = labels[i];
+    if (r < 0) continue;
+    let id = labelS[r];
     if (id < 0) {
       id = clusterCount++;
-      idOfRoot[r] = id;
+      labelS[r] = id;
     }
     labels[i] = id;
   }
-  const isCore = new Uint8Array(n);
-  const labelS = new Int32Array(n);
   for (let j = 0; j < n; j++) {
-    const i = order[j];
-    isCore[i] = coreS[j];
-    labelS[j] = labels[i];
+    const r = rootS[j];
+    labelS[j] = r < 0 ? -1 : labelS[r];
   }
 
   const grid = new GridIndex({ n, eps2, order, sx, sy, cellCount: C, cellStart, nbStart, nbCell, coreS, labelS });
@@ -666,10 +688,10 @@ function buildNeighbourLists(
  * do not scan all points for each far point; e.g. search the nearby cells first, then the kept core cells
  * with a lower bound from each cell's bounding box (or a coarser grid / ring search), pruning with the best so far.
  *
- * Implementation: the kept core points, grouped by grid cell, go into a kd-tree over the cells' bounding
- * boxes; each query descends nearest child first and prunes subtrees and cells whose box lower bound is not
+ * Implementation: a kd-tree over the grid cells holding kept core points (each with the bounding box of those
+ * points); each query descends nearest child first and prunes subtrees and cells whose box lower bound is not
  * below the best squared distance so far. The distance is Math.sqrt(dx*dx + dy*dy) of the minimising pair.
- * xs and ys must be the arrays the result was computed from.
+ * xs, ys and result must be exactly what gridDbscan was given and returned (unmodified).
  */
 export function nearestCoreDistances(
   xs: Float64Array,
@@ -680,85 +702,74 @@ export function nearestCoreDistances(
   const g = result.grid;
   if (!(g instanceof GridIndex)) throw new TypeError('nearestCoreDistances: result.grid is not a gridDbscan index');
   const n = g.n;
-  if (xs.length !== n || ys.length !== n) {
+  const { order, sx, sy, coreS, labelS, cellStart, cellCount: C } = g;
+  const { isCore, labels } = result;
+  if (xs.length !== n || ys.length !== n || isCore.length !== n || labels.length !== n) {
     throw new RangeError(`nearestCoreDistances: expected ${n} points, got ${xs.length} and ${ys.length}`);
   }
-  const { order, sx, sy, coreS, labelS, cellStart, cellCount: C } = g;
-  for (let j = 0; j < n; j++) {
-    const i = order[j];
-    if (xs[i] !== sx[j] || ys[i] !== sy[j]) {
+  // spot check (a full comparison would cost as much as the whole search): same arrays as clustered?
+  for (let j = 0; j < n; j += Math.max(1, Math.floor(n / 64))) {
+    if (xs[order[j]] !== sx[j] || ys[order[j]] !== sy[j]) {
       throw new RangeError('nearestCoreDistances: xs/ys are not the arrays gridDbscan clustered');
     }
   }
   const out = new Float64Array(n);
 
-  // ---- kept core points, grouped by cell, with each cell's bounding box ---------------------------------
-  const kept = new Uint8Array(n);
-  let keptTotal = 0;
-  for (let j = 0; j < n; j++) {
-    if (coreS[j] === 1 && keepCluster[labelS[j]] === 1) {
-      kept[j] = 1;
-      keptTotal++;
-    }
-  }
-  if (keptTotal === 0) {
-    out.fill(Infinity);
-    return out;
-  }
-  const kx = new Float64Array(keptTotal);
-  const ky = new Float64Array(keptTotal);
-  const kStartTmp = new Int32Array(C + 1);
-  const kMinXTmp = new Float64Array(C);
-  const kMaxXTmp = new Float64Array(C);
-  const kMinYTmp = new Float64Array(C);
-  const kMaxYTmp = new Float64Array(C);
+  // ---- cells holding kept core points, with the bounding box of those points ---------------------------
+  const kCell = new Int32Array(C);
+  const kMinX = new Float64Array(C);
+  const kMaxX = new Float64Array(C);
+  const kMinY = new Float64Array(C);
+  const kMaxY = new Float64Array(C);
+  /** 1 when every point of the cell is a kept core point (no per-point test while scanning it) */
+  const kAll = new Uint8Array(C);
   let K = 0;
-  let len = 0;
   for (let c = 0; c < C; c++) {
-    const start = len;
     let x0 = Infinity;
     let x1 = -Infinity;
     let y0 = Infinity;
     let y1 = -Infinity;
-    for (let j = cellStart[c], e = cellStart[c + 1]; j < e; j++) {
-      if (kept[j] === 0) continue;
+    let keptHere = 0;
+    const a = cellStart[c];
+    const b = cellStart[c + 1];
+    for (let j = a; j < b; j++) {
+      if (coreS[j] === 0 || keepCluster[labelS[j]] !== 1) continue;
+      keptHere++;
       const x = sx[j];
       const y = sy[j];
-      kx[len] = x;
-      ky[len] = y;
-      len++;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
       if (y > y1) y1 = y;
     }
-    if (len > start) {
-      kStartTmp[K] = start;
-      kMinXTmp[K] = x0;
-      kMaxXTmp[K] = x1;
-      kMinYTmp[K] = y0;
-      kMaxYTmp[K] = y1;
-      K++;
-    }
+    if (keptHere === 0) continue;
+    kCell[K] = c;
+    kMinX[K] = x0;
+    kMaxX[K] = x1;
+    kMinY[K] = y0;
+    kMaxY[K] = y1;
+    kAll[K] = keptHere === b - a ? 1 : 0;
+    K++;
   }
-  kStartTmp[K] = len;
-  const tree = buildKdTree(kMinXTmp, kMaxXTmp, kMinYTmp, kMaxYTmp, K);
+  if (K === 0) {
+    out.fill(Infinity);
+    return out;
+  }
+
+  const tree = buildKdTree(kMinX, kMaxX, kMinY, kMaxY, K);
   const { items, nodeLo, nodeHi, nodeLeft, nodeMinX, nodeMaxX, nodeMinY, nodeMaxY } = tree;
   const stackNode = new Int32Array(2 * tree.depth + 8);
   const stackLb = new Float64Array(2 * tree.depth + 8);
 
-  for (let j = 0; j < n; j++) {
-    if (kept[j] === 1) {
-      out[order[j]] = 0;
-      continue;
-    }
-    const px = sx[j];
-    const py = sy[j];
+  for (let i = 0; i < n; i++) {
+    // kept core points answer 0 (the array starts zeroed); read in input order, no index lookups
+    if (isCore[i] === 1 && keepCluster[labels[i]] === 1) continue;
+    const px = xs[i];
+    const py = ys[i];
     let best = Infinity;
-    let top = 0;
     stackNode[0] = 0;
     stackLb[0] = 0;
-    top = 1;
+    let top = 1;
     while (top > 0) {
       top--;
       if (stackLb[top] >= best) continue;
@@ -767,16 +778,19 @@ export function nearestCoreDistances(
       if (left < 0) {
         for (let t = nodeLo[node], t1 = nodeHi[node]; t < t1; t++) {
           const k = items[t];
-          const x0 = kMinXTmp[k];
-          const x1 = kMaxXTmp[k];
-          const y0 = kMinYTmp[k];
-          const y1 = kMaxYTmp[k];
+          const x0 = kMinX[k];
+          const x1 = kMaxX[k];
+          const y0 = kMinY[k];
+          const y1 = kMaxY[k];
           const lx = x0 - px > 0 ? x0 - px : px - x1 > 0 ? px - x1 : 0;
           const ly = y0 - py > 0 ? y0 - py : py - y1 > 0 ? py - y1 : 0;
           if (lx * lx + ly * ly >= best) continue;
-          for (let q = kStartTmp[k], e = kStartTmp[k + 1]; q < e; q++) {
-            const dx = kx[q] - px;
-            const dy = ky[q] - py;
+          const c = kCell[k];
+          const all = kAll[k] === 1;
+          for (let q = cellStart[c], e = cellStart[c + 1]; q < e; q++) {
+            if (!all && (coreS[q] === 0 || keepCluster[labelS[q]] !== 1)) continue;
+            const dx = sx[q] - px;
+            const dy = sy[q] - py;
             const d2 = dx * dx + dy * dy;
             if (d2 < best) best = d2;
           }
@@ -784,42 +798,30 @@ export function nearestCoreDistances(
         continue;
       }
       const right = left + 1;
-      let lbL: number;
-      let lbR: number;
-      {
-        const lx = nodeMinX[left] - px > 0 ? nodeMinX[left] - px : px - nodeMaxX[left] > 0 ? px - nodeMaxX[left] : 0;
-        const ly = nodeMinY[left] - py > 0 ? nodeMinY[left] - py : py - nodeMaxY[left] > 0 ? py - nodeMaxY[left] : 0;
-        lbL = lx * lx + ly * ly;
+      const lxL = nodeMinX[left] - px > 0 ? nodeMinX[left] - px : px - nodeMaxX[left] > 0 ? px - nodeMaxX[left] : 0;
+      const lyL = nodeMinY[left] - py > 0 ? nodeMinY[left] - py : py - nodeMaxY[left] > 0 ? py - nodeMaxY[left] : 0;
+      const lbL = lxL * lxL + lyL * lyL;
+      const lxR =
+        nodeMinX[right] - px > 0 ? nodeMinX[right] - px : px - nodeMaxX[right] > 0 ? px - nodeMaxX[right] : 0;
+      const lyR =
+        nodeMinY[right] - py > 0 ? nodeMinY[right] - py : py - nodeMaxY[right] > 0 ? py - nodeMaxY[right] : 0;
+      const lbR = lxR * lxR + lyR * lyR;
+      // push the farther child first so that the nearer one is searched first
+      const nearFirstLeft = lbL <= lbR;
+      const farNode = nearFirstLeft ? right : left;
+      const farLb = nearFirstLeft ? lbR : lbL;
+      const nearNode = nearFirstLeft ? left : right;
+      const nearLb = nearFirstLeft ? lbL : lbR;
+      if (farLb < best) {
+        stackNode[top] = farNode;
+        stackLb[top++] = farLb;
       }
-      {
-        const lx =
-          nodeMinX[right] - px > 0 ? nodeMinX[right] - px : px - nodeMaxX[right] > 0 ? px - nodeMaxX[right] : 0;
-        const ly =
-          nodeMinY[right] - py > 0 ? nodeMinY[right] - py : py - nodeMaxY[right] > 0 ? py - nodeMaxY[right] : 0;
-        lbR = lx * lx + ly * ly;
-      }
-      // push the farther child first so the nearer one is searched first
-      if (lbL <= lbR) {
-        if (lbR < best) {
-          stackNode[top] = right;
-          stackLb[top++] = lbR;
-        }
-        if (lbL < best) {
-          stackNode[top] = left;
-          stackLb[top++] = lbL;
-        }
-      } else {
-        if (lbL < best) {
-          stackNode[top] = left;
-          stackLb[top++] = lbL;
-        }
-        if (lbR < best) {
-          stackNode[top] = right;
-          stackLb[top++] = lbR;
-        }
+      if (nearLb < best) {
+        stackNode[top] = nearNode;
+        stackLb[top++] = nearLb;
       }
     }
-    out[order[j]] = Math.sqrt(best);
+    out[i] = Math.sqrt(best);
   }
   return out;
 }

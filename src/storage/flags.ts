@@ -7,7 +7,7 @@ import { BinaryCopyWriter } from './binaryCopy.js';
 import { lockServiceDayForWrite } from './locks.js';
 import { finishRunSucceeded, type RunOutcome } from './runs.js';
 import type { DayRides } from './rides.js';
-import { APPLY_FLAG_STAGE, COPY_FLAG_STAGE, CREATE_FLAG_STAGE } from './sql.js';
+import { APPLY_FLAG_STAGE, COPY_FLAG_STAGE, CREATE_FLAG_STAGE, MARK_UNSCORED_NORMAL } from './sql.js';
 
 export interface NewFlags {
   /** 1 outlier, 0 normal; one per ride of DayRides, same order */
@@ -19,20 +19,48 @@ export interface NewFlags {
   score: Float64Array;
 }
 
-/** Indices of rides whose stored flag, reason or score differs from the new ones. */
-export function changedRides(rides: DayRides, flags: NewFlags): Uint32Array {
-  const changed = new Uint32Array(rides.count);
+/**
+ * A stored score counts as unchanged within this many eps. Scores are rounded to 0.001 eps, and
+ * the scaler of the same rides read in another page order can differ in its last float32 bits,
+ * which moves a score sitting on a rounding step by one step: not worth a row write.
+ */
+export const SCORE_TOLERANCE = 0.0015;
+
+/** Which rides to write, and how: see MARK_UNSCORED_NORMAL. */
+export interface FlagChanges {
+  /** rides to stage and write one by one */
+  staged: Uint32Array;
+  /** never-scored rides that become plain normal: written by one bulk statement */
+  unscoredNormal: number;
+}
+
+/** Rides whose stored flag, reason or score differs from the new ones. */
+export function changedRides(rides: DayRides, flags: NewFlags): FlagChanges {
+  const staged = new Uint32Array(rides.count);
   let n = 0;
+  let unscoredNormal = 0;
   for (let i = 0; i < rides.count; i++) {
     const before = rides.previousFlag[i];
     const code = flags.reasonCode[i];
-    const reason = code === 0 ? null : flags.reasonNames[code - 1];
     const newScore = Math.fround(flags.score[i]);
+    if (before === -1 && flags.isOutlier[i] === 0 && code === 0 && newScore === 0) {
+      unscoredNormal++;
+      continue;
+    }
+    const reason = code === 0 ? null : flags.reasonNames[code - 1];
     const oldScore = rides.previousScore[i];
-    const scoreSame = Number.isNaN(newScore) ? Number.isNaN(oldScore) : newScore === oldScore;
-    if (before !== flags.isOutlier[i] || rides.previousReason[i] !== reason || !scoreSame) changed[n++] = i;
+    const scoreSame = Number.isNaN(newScore) ? Number.isNaN(oldScore) : Math.abs(newScore - oldScore) <= SCORE_TOLERANCE;
+    if (before !== flags.isOutlier[i] || rides.previousReason[i] !== reason || !scoreSame) staged[n++] = i;
   }
-  return changed.subarray(0, n);
+  return { staged: staged.subarray(0, n), unscoredNormal };
+}
+
+/** Rides were loaded into the day after it was read: the run must not mark them scored. */
+export class DayChangedDuringRunError extends Error {
+  constructor(serviceDate: string, expected: number, found: number) {
+    super(`rides of ${serviceDate} changed while it was being scored (${found} unscored rides found, ${expected} expected); run it again`);
+    this.name = 'DayChangedDuringRunError';
+  }
 }
 
 /**
@@ -47,10 +75,10 @@ export async function writeFlags(
   outcome: (flagsWritten: number) => RunOutcome,
   afterStage?: (trx: Knex.Transaction) => Promise<void>,
 ): Promise<number> {
-  const changed = changedRides(rides, flags);
-  const writer = new BinaryCopyWriter(4, 64 + changed.length * 48);
+  const { staged, unscoredNormal } = changedRides(rides, flags);
+  const writer = new BinaryCopyWriter(4, 64 + staged.length * 48);
   const buffer = rides.table.buffer;
-  for (const i of changed) {
+  for (const i of staged) {
     const code = flags.reasonCode[i];
     writer
       .beginRow()
@@ -62,13 +90,15 @@ export async function writeFlags(
   const data = writer.finish();
   await db.knex.transaction(async (trx) => {
     await lockServiceDayForWrite(trx, rides.serviceDate);
-    if (changed.length > 0) {
-      await trx.raw(CREATE_FLAG_STAGE);
-      await copyIn(trx, COPY_FLAG_STAGE, data);
-      await trx.raw(APPLY_FLAG_STAGE, [runId, rides.serviceDate]);
+    await trx.raw(CREATE_FLAG_STAGE);
+    if (staged.length > 0) await copyIn(trx, COPY_FLAG_STAGE, data);
+    if (unscoredNormal > 0) {
+      const marked = (await trx.raw(MARK_UNSCORED_NORMAL, [runId, rides.serviceDate])).rowCount as number;
+      if (marked !== unscoredNormal) throw new DayChangedDuringRunError(rides.serviceDate, unscoredNormal, marked);
     }
+    if (staged.length > 0) await trx.raw(APPLY_FLAG_STAGE, [runId, rides.serviceDate]);
     if (afterStage) await afterStage(trx);
-    await finishRunSucceeded(trx, runId, outcome(changed.length));
+    await finishRunSucceeded(trx, runId, outcome(staged.length + unscoredNormal));
   });
-  return changed.length;
+  return staged.length + unscoredNormal;
 }

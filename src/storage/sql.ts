@@ -24,6 +24,15 @@ export const APPLY_FLAG_STAGE = `update rides r
   from ridescan_flag_stage s
   where r.ride_id = s.ride_id and r.service_date = ?`;
 
+// A day's first scoring turns most rides from NULL into plain normal (false, no reason, score 0).
+// Staging each of them would cost a COPY and a join of the whole day; this one statement does
+// them all. Rides that need anything else are in the stage and left to APPLY_FLAG_STAGE. The
+// caller checks the row count: a ride loaded after the day was read must not be marked scored.
+export const MARK_UNSCORED_NORMAL = `update rides r
+  set is_outlier = false, outlier_reason = null, outlier_score = 0, detection_run_id = ?
+  where r.service_date = ? and r.is_outlier is null
+    and not exists (select 1 from ridescan_flag_stage s where s.ride_id = r.ride_id)`;
+
 export const CREATE_RIDE_STAGE = `create temporary table ridescan_ride_stage (
   ride_id text not null,
   taxi_id text,

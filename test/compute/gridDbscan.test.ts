@@ -378,6 +378,31 @@ describe('gridDbscan against density-clustering and brute force', () => {
     expect(s.core).toBeGreaterThan(0);
   });
 
+  it('pairs within eps whose grid cells are two apart diagonally (cells of side eps/√2·(1-1e-12))', () => {
+    // A sits just inside the far corner of its cell, B just inside the cell two steps away diagonally: the
+    // cells' minimum distance is √2·side = eps·(1-1e-12), so only the 5x5 block's corner cells catch this pair
+    const eps = 1;
+    const side = eps * Math.SQRT1_2 * (1 - 1e-12);
+    const a = side * (1 - 1e-13);
+    const b = 2 * side * (1 + 1e-15);
+    expect(2 * (b - a) * (b - a)).toBeLessThanOrEqual(eps * eps); // the pair is within eps
+    const p = fromPairs([
+      [0, 0],
+      [a, a],
+      [b, b],
+      [0, 3],
+      [a, 3 + b],
+      [b, 3 + a],
+      [5, 0],
+      [5 + a, b],
+      [5 + b, a],
+    ]);
+    // minSamples 2: the three diagonal pairs are three clusters (the first one with the origin attached)
+    expect(checkAgainstOracles(p, eps, 2)).toMatchObject({ clusters: 3, core: 7 });
+    // minSamples 3: only (a, a) has three neighbours (the origin, itself and (b, b))
+    expect(checkAgainstOracles(p, eps, 3)).toMatchObject({ clusters: 1, core: 1, border: 2 });
+  });
+
   it('duplicates and ties: points snapped to a coarse grid, many identical', () => {
     const rnd = prng(41);
     const normal = normalFrom(rnd);

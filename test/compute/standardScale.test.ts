@@ -59,3 +59,4 @@ describe('initTensorBackend', () => {
     expect(tf.getBackend()).toBe(name);
   });
 });
+
