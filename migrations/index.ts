@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import * as m001 from './001_rides_and_runs.js';
 import * as m002 from './002_load.js';
+import * as m003 from './003_ride_outliers_view.js';
 
 export interface Migration {
   name: string;
@@ -10,4 +11,8 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-export const migrations: Migration[] = [{ name: '001_rides_and_runs', ...m001 }, { name: '002_load', ...m002 }];
+export const migrations: Migration[] = [
+  { name: '001_rides_and_runs', ...m001 },
+  { name: '002_load', ...m002 },
+  { name: '003_ride_outliers_view', ...m003 },
+];

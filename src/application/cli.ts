@@ -12,8 +12,13 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerDetect } from './commands/detect.js';
 import { registerDemo } from './commands/demo.js';
+import { registerSchedule } from './commands/schedule.js';
+import { registerBackfill } from './commands/backfill.js';
+import { registerStatus } from './commands/status.js';
+import { registerRuns } from './commands/runs.js';
+import { registerReport } from './commands/report.js';
 
-const COMMANDS = [registerMigrate, registerSimulate, registerDetect, registerDemo];
+const COMMANDS = [registerMigrate, registerSimulate, registerDetect, registerDemo, registerSchedule, registerBackfill, registerStatus, registerRuns, registerReport];
 
 export function buildProgram(context: CommandContext): Command {
   const program = new Command('ridescan')

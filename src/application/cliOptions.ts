@@ -16,6 +16,8 @@ Environment:
   RIDESCAN_HOME   where the embedded database lives (default ./.ridescan)
   RIDESCAN_TZ     time zone of service days: a ride belongs to the local date of its pickup
                   (default UTC)
+  RIDESCAN_CRON   when \`ridescan schedule\` runs the nightly job, in RIDESCAN_TZ (default 15 2 * * *)
+  RIDESCAN_LOG_FORMAT  json or pretty (default: pretty on a terminal, json otherwise)
 
 Exit codes:
   0  done

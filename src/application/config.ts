@@ -32,6 +32,7 @@ const EnvironmentSchema = z.object({
     }),
   RIDESCAN_HOME: z.string().min(1).default('./.ridescan'),
   RIDESCAN_TZ: timeZone.default('UTC'),
+  RIDESCAN_CRON: z.string().min(1).default('15 2 * * *'),
 });
 
 export interface RidescanConfig {
@@ -39,6 +40,8 @@ export interface RidescanConfig {
   /** where the embedded database lives (RIDESCAN_HOME/db) */
   home: string;
   timeZone: string;
+  /** when the nightly job runs, in timeZone */
+  cron: string;
 }
 
 export function resolveConfig(env: NodeJS.ProcessEnv = process.env): RidescanConfig {
@@ -48,6 +51,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env): RidescanCon
     databaseUrl: parsed.data.DATABASE_URL,
     home: resolve(parsed.data.RIDESCAN_HOME),
     timeZone: parsed.data.RIDESCAN_TZ,
+    cron: parsed.data.RIDESCAN_CRON,
   };
 }
 

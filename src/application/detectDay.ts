@@ -17,6 +17,8 @@ export interface DetectDayOptions {
   beforeCommit?: (trx: Knex.Transaction) => Promise<void>;
   /** test hook: runs after the day is read, before the flags are written */
   afterRead?: (attempt: number) => Promise<void>;
+  /** told when a phase starts, for logs and progress */
+  onPhase?: (phase: 'read' | 'compute' | 'write', runId: number) => void;
 }
 
 /** Rides loaded into the day while it is scored make the write refuse; read it again. */
@@ -27,6 +29,8 @@ export interface DetectDayResult {
   serviceDate: string;
   status: 'succeeded' | 'failed';
   error?: string;
+  /** the driver's code of the error (a SQLSTATE such as 40001, or ECONNRESET), when it has one */
+  errorCode?: string;
   /** read-compute-write passes: more than 1 when rides arrived during the run */
   attempts: number;
   rides: number;
@@ -78,6 +82,8 @@ export async function detectDay(db: Database, options: DetectDayOptions): Promis
     result.status = 'succeeded';
   } catch (error) {
     result.error = error instanceof Error ? error.message : String(error);
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string') result.errorCode = code;
     await finishRunFailed(db, runId, error).catch(() => {
       // The database itself is gone: the run stays 'running', recognisably unfinished.
     });
@@ -87,11 +93,13 @@ export async function detectDay(db: Database, options: DetectDayOptions): Promis
 }
 
 async function scoreOnce(db: Database, runId: number, options: DetectDayOptions, result: DetectDayResult, started: number): Promise<void> {
+  options.onPhase?.('read', runId);
   let t = performance.now();
   const rides = await readRidesForDay(db, options.serviceDate);
   result.timings.readSeconds = since(t);
   result.rides = rides.count;
 
+  options.onPhase?.('compute', runId);
   t = performance.now();
   const detection = detectOutliers(rides.distanceKm, rides.durationMin, options.params);
   result.timings.computeSeconds = since(t);
@@ -102,6 +110,7 @@ async function scoreOnce(db: Database, runId: number, options: DetectDayOptions,
   result.scaler = detection.scaler;
   await options.afterRead?.(result.attempts);
 
+  options.onPhase?.('write', runId);
   t = performance.now();
   result.flagsWritten = await writeFlags(
     db,

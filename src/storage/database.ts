@@ -6,6 +6,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import ClientPgLite from 'knex-pglite';
+import { lockDataDir } from './dataDirLock.js';
 
 export type DatabaseKind = 'server' | 'embedded';
 
@@ -14,6 +15,8 @@ export interface DatabaseOptions {
   databaseUrl?: string;
   /** PGlite data directory; undefined with no databaseUrl = in memory (tests) */
   dataDir?: string;
+  /** how long to wait for another process to let go of the data directory (default 120 s) */
+  dataDirWaitMs?: number;
 }
 
 export interface Database {
@@ -21,6 +24,8 @@ export interface Database {
   knex: Knex;
   /** Human-readable target, without credentials, for logs and summaries. */
   describe: string;
+  /** the connection string, on a server: for connections that must live outside the pool */
+  url?: string;
   close(): Promise<void>;
 }
 
@@ -44,16 +49,26 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return {
       kind: 'server',
       knex,
+      url: options.databaseUrl,
       describe: redactUrl(options.databaseUrl),
       close: () => knex.destroy(),
     };
   }
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  let unlock = () => {};
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    try {
+      unlock = await lockDataDir(options.dataDir, options.dataDirWaitMs ?? 120_000);
+    } catch (error) {
+      throw new DatabaseUnavailableError(`embedded PGlite at ${options.dataDir}`, error);
+    }
+  }
   let pglite: PGlite;
   try {
     pglite = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
     await pglite.waitReady;
   } catch (error) {
+    unlock();
     throw new DatabaseUnavailableError(`embedded PGlite at ${options.dataDir ?? 'memory'}`, error);
   }
   const knex = knexFactory({
@@ -65,7 +80,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     kind: 'embedded',
     knex,
     describe: `embedded PGlite (${options.dataDir ?? 'in memory'})`,
-    close: () => knex.destroy(),
+    close: async () => {
+      try {
+        await knex.destroy();
+      } finally {
+        unlock();
+      }
+    },
   };
 }
 

@@ -6,7 +6,10 @@ import type { Database } from './database.js';
 
 export const LOCK_NAMESPACE = {
   migrations: 0x7269_0001,
+  /** held for a whole run by the scorer of a day (dayLocks.ts) */
   serviceDay: 0x7269_0002,
+  /** held by the transaction that writes a day's flags: writers of one day queue up */
+  serviceDayWrite: 0x7269_0003,
 } as const;
 
 /** Days since 1970-01-01 of an ISO date, the lock id of a service day. */
@@ -36,5 +39,5 @@ export async function withSessionLock<T>(db: Database, namespace: number, id: nu
 
 /** Takes a transaction-scoped advisory lock on a service day: writers of one day queue up. */
 export async function lockServiceDayForWrite(trx: Knex.Transaction, isoDate: string): Promise<void> {
-  await trx.raw('select pg_advisory_xact_lock(?, ?)', [LOCK_NAMESPACE.serviceDay, dayNumber(isoDate)]);
+  await trx.raw('select pg_advisory_xact_lock(?, ?)', [LOCK_NAMESPACE.serviceDayWrite, dayNumber(isoDate)]);
 }

@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import type { Database } from './database.js';
+import { ABANDONED_RUNS } from './sql.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed';
 
@@ -103,4 +104,29 @@ export async function listRuns(db: Database, options: { serviceDate?: string; li
     .limit(options.limit ?? 20);
   if (options.serviceDate) query.where({ service_date: options.serviceDate });
   return query;
+}
+
+/**
+ * Marks as failed the runs that a process of this host left 'running' and that is gone (killed,
+ * crashed, power cut): the flags of their days were never touched (the write is one
+ * transaction), and the run history should say the run did not finish.
+ */
+export async function markAbandonedRuns(db: Database): Promise<number[]> {
+  const { rows } = await db.knex.raw(ABANDONED_RUNS, [hostname(), process.pid]);
+  const gone = (rows as { id: number | string; pid: number }[]).filter((r) => !processAlive(r.pid));
+  for (const r of gone) {
+    await db.knex('detection_runs')
+      .where({ id: Number(r.id), status: 'running' })
+      .update({ status: 'failed', finished_at: db.knex.fn.now(), error: `abandoned: process ${r.pid} ended before the run finished; the day's previous flags were kept` });
+  }
+  return gone.map((r) => Number(r.id));
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

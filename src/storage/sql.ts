@@ -49,3 +49,29 @@ export const INSERT_FROM_RIDE_STAGE = `insert into rides (ride_id, taxi_id, pick
   select ride_id, taxi_id, pickup_local at time zone ?, dropoff_local at time zone ?, distance_km, pickup_local::date
   from ridescan_ride_stage
   on conflict (ride_id) do nothing`;
+
+// Per service day with rides: counts, the last run and the last succeeded run.
+export const DAY_STATUS = `with days as (
+    select service_date, count(*) as rides, count(*) filter (where is_outlier is null) as unscored
+    from rides where service_date between :from::date and :to::date
+    group by service_date
+  ), last_run as (
+    select distinct on (service_date) service_date, id, status, started_at, finished_at
+    from detection_runs where service_date between :from::date and :to::date
+    order by service_date, id desc
+  ), last_ok as (
+    select service_date, max(id) as id from detection_runs
+    where status = 'succeeded' and service_date between :from::date and :to::date
+    group by service_date
+  )
+  select to_char(d.service_date, 'YYYY-MM-DD') as day, d.rides, d.unscored,
+    lr.id as last_run_id, lr.status as last_status, lr.started_at as last_started_at,
+    lr.finished_at as last_finished_at, lo.id as last_succeeded_run_id
+  from days d
+  left join last_run lr using (service_date)
+  left join last_ok lo using (service_date)
+  order by d.service_date`;
+
+// Runs left 'running' by a process of this host that no longer exists.
+export const ABANDONED_RUNS = `select id, pid from detection_runs
+  where status = 'running' and hostname = ? and pid is not null and pid <> ?`;

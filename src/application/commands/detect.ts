@@ -3,7 +3,8 @@ import { addDbscanOptions, ENVIRONMENT_HELP, parseDate, type CommandContext } fr
 import { openConfiguredDatabase } from '../openConfiguredDatabase.js';
 import { detectDay } from '../detectDay.js';
 import { formatDetectSummary } from '../formatSummary.js';
-import { EXIT } from '../exitCodes.js';
+import { CliError, EXIT } from '../exitCodes.js';
+import { tryLockServiceDay } from '../../storage/dayLocks.js';
 
 export function registerDetect(program: Command, context: CommandContext): void {
   addDbscanOptions(
@@ -17,11 +18,18 @@ export function registerDetect(program: Command, context: CommandContext): void 
     .action(async (options: { date: string; eps: number; minSamples: number; minClusterShare: number; json?: boolean }) => {
       const db = await openConfiguredDatabase(context.config(), { requireSchema: true });
       try {
-        const result = await detectDay(db, {
-          serviceDate: options.date,
-          params: { eps: options.eps, minSamples: options.minSamples, minClusterShare: options.minClusterShare },
-          trigger: 'cli',
-        });
+        const release = await tryLockServiceDay(db, options.date);
+        if (!release) throw new CliError(`${options.date} is being scored by another process (a scheduler or a backfill); try again when it is done`, EXIT.failed);
+        let result;
+        try {
+          result = await detectDay(db, {
+            serviceDate: options.date,
+            params: { eps: options.eps, minSamples: options.minSamples, minClusterShare: options.minClusterShare },
+            trigger: 'cli',
+          });
+        } finally {
+          await release();
+        }
         console.log(options.json ? JSON.stringify(result, null, 2) : formatDetectSummary(result, db.describe));
         if (result.status !== 'succeeded') process.exitCode = EXIT.failed;
       } finally {

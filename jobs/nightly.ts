@@ -1,0 +1,51 @@
+// The nightly job: each tick scores the service day that just ended, and catches up on the days
+// of the last week that have rides but no succeeded run, or whose flags went stale because rides
+// arrived after they were scored. Oldest first, so that a scheduler that was down for three
+// nights scores them in order. The scheduler (src/application/scheduler.ts) runs it on cron.
+import type { Database } from '../src/storage/database.js';
+import { dayStatuses } from '../src/storage/dayStatus.js';
+import { markAbandonedRuns } from '../src/storage/runs.js';
+import type { DbscanParams } from '../src/compute/detectOutliers.js';
+import { scoreServiceDay, type DayOutcome } from '../src/application/scoreServiceDay.js';
+import { addDays, localDateOf } from '../src/application/serviceDays.js';
+import type { Logger } from '../src/application/logger.js';
+
+export const NIGHTLY_JOB = {
+  name: 'nightly-detect',
+  /** 02:15 in RIDESCAN_TZ: late enough for the day's last rides to be loaded */
+  defaultCron: '15 2 * * *',
+  defaultCatchUpDays: 7,
+} as const;
+
+export interface NightlyTickOptions {
+  now: Date;
+  timeZone: string;
+  catchUpDays: number;
+  params: DbscanParams;
+  log: Logger;
+  /** checked between days: a stopping scheduler starts no new day */
+  shouldStop?: () => boolean;
+}
+
+export async function nightlyTick(db: Database, options: NightlyTickOptions): Promise<DayOutcome[]> {
+  const { log } = options;
+  const abandoned = await markAbandonedRuns(db);
+  if (abandoned.length > 0) log.warn({ runIds: abandoned }, 'marked runs of processes that died mid-run as failed');
+
+  const justEnded = addDays(localDateOf(options.now, options.timeZone), -1);
+  const from = addDays(justEnded, -(options.catchUpDays - 1));
+  const statuses = await dayStatuses(db, from, justEnded);
+  if (!statuses.some((s) => s.day === justEnded)) log.warn({ day: justEnded }, `no rides loaded for ${justEnded}: nothing to score for the night`);
+  const todo = statuses.filter((s) => s.state !== 'scored');
+  log.info({ from, to: justEnded, days: todo.map((s) => `${s.day} (${s.state})`) }, todo.length ? 'days to score' : 'every day is scored');
+
+  const outcomes: DayOutcome[] = [];
+  for (const status of todo) {
+    if (options.shouldStop?.()) {
+      log.info({ day: status.day }, 'stopping: day left for the next tick');
+      break;
+    }
+    outcomes.push(await scoreServiceDay(db, status.day, { params: options.params, trigger: 'schedule', log, onlyIfNeeded: true }));
+  }
+  return outcomes;
+}

@@ -1,0 +1,84 @@
+// `ridescan backfill`: scores every service day of a range through the same job code as the
+// schedule, and returns a result per calendar day instead of stopping at the first failure
+// (as kysely's migrator returns a result per migration).
+import type { Database } from '../storage/database.js';
+import { dayStatuses, type DayState } from '../storage/dayStatus.js';
+import type { DbscanParams } from '../compute/detectOutliers.js';
+import { scoreServiceDay, type DayOutcome } from './scoreServiceDay.js';
+import { datesBetween } from './serviceDays.js';
+import type { Logger } from './logger.js';
+
+export interface BackfillSelection {
+  from: string;
+  to: string;
+  /** only days without a succeeded run */
+  onlyMissing: boolean;
+  /** only days whose flags went stale; with onlyMissing: days that are either */
+  stale: boolean;
+}
+
+export interface PlannedDay {
+  day: string;
+  rides: number;
+  state: DayState | 'no rides';
+  action: 'score' | 'skip';
+  why?: string;
+}
+
+export async function planBackfill(db: Database, selection: BackfillSelection): Promise<PlannedDay[]> {
+  const statuses = new Map((await dayStatuses(db, selection.from, selection.to)).map((s) => [s.day, s]));
+  const narrowed = selection.onlyMissing || selection.stale;
+  return datesBetween(selection.from, selection.to).map((day): PlannedDay => {
+    const status = statuses.get(day);
+    if (!status) return { day, rides: 0, state: 'no rides', action: 'skip', why: 'no rides' };
+    const base = { day, rides: status.rides, state: status.state };
+    if (!narrowed) return { ...base, action: 'score' };
+    if (selection.onlyMissing && status.state === 'never scored') return { ...base, action: 'score' };
+    if (selection.stale && status.state === 'stale') return { ...base, action: 'score' };
+    return { ...base, action: 'skip', why: status.state === 'stale' ? 'stale, not selected (add --stale)' : 'already scored' };
+  });
+}
+
+export interface BackfillProgress {
+  daysDone: number;
+  daysToScore: number;
+  ridesDone: number;
+  last: DayOutcome;
+}
+
+export interface BackfillOptions {
+  params: DbscanParams;
+  /** re-check each selected day under its lock (selective backfills: --only-missing, --stale) */
+  onlyIfNeeded: boolean;
+  concurrency: number;
+  log: Logger;
+  onProgress?: (progress: BackfillProgress) => void;
+  /** checked before each day: Ctrl-C lets the days in progress finish and starts no new one */
+  shouldStop?: () => boolean;
+}
+
+export async function runBackfill(db: Database, plan: PlannedDay[], options: BackfillOptions): Promise<DayOutcome[]> {
+  const outcomes = new Map<string, DayOutcome>();
+  for (const p of plan) if (p.action === 'skip') outcomes.set(p.day, { day: p.day, status: 'skipped', why: p.why ?? 'skipped' });
+  const queue = plan.filter((p) => p.action === 'score');
+  const progress = { daysDone: 0, daysToScore: queue.length, ridesDone: 0 };
+  // PGlite is one connection in one process: more workers would only queue on it.
+  const workers = db.kind === 'embedded' ? 1 : Math.max(1, options.concurrency);
+  let next = 0;
+  const work = async () => {
+    while (next < queue.length) {
+      const item = queue[next++];
+      if (options.shouldStop?.()) {
+        outcomes.set(item.day, { day: item.day, status: 'skipped', why: 'interrupted (run again with --only-missing)' });
+        continue;
+      }
+      const outcome = await scoreServiceDay(db, item.day, { params: options.params, trigger: 'backfill', log: options.log, onlyIfNeeded: options.onlyIfNeeded });
+      outcomes.set(item.day, outcome);
+      progress.daysDone++;
+      if (outcome.status === 'succeeded') progress.ridesDone += outcome.run.rides;
+      options.onProgress?.({ ...progress, last: outcome });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(workers, Math.max(1, queue.length)) }, work));
+  return plan.map((p) => outcomes.get(p.day)!);
+}

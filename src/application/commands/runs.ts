@@ -1,0 +1,51 @@
+import { Option, type Command } from 'commander';
+import { z } from 'zod';
+import { ENVIRONMENT_HELP, parseDate, parseWith, type CommandContext } from '../cliOptions.js';
+import { openConfiguredDatabase } from '../openConfiguredDatabase.js';
+import { listRuns } from '../../storage/runs.js';
+import { formatTable } from '../formatTable.js';
+
+const parseLimit = parseWith(z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000, 'must be at most 10,000'), Number);
+
+export function registerRuns(program: Command, context: CommandContext): void {
+  program
+    .command('runs')
+    .description('the run history, newest first: every detection run, failed and unfinished ones too')
+    .option('--date <YYYY-MM-DD>', 'only the runs of this service day', parseDate)
+    .addOption(new Option('--limit <n>', 'at most this many runs').argParser(parseLimit).default(20))
+    .option('--json', 'print as JSON (every column of detection_runs)')
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action(async (options: { date?: string; limit: number; json?: boolean }) => {
+      const db = await openConfiguredDatabase(context.config(), { requireSchema: true });
+      try {
+        const runs = await listRuns(db, { serviceDate: options.date, limit: options.limit });
+        if (options.json) {
+          console.log(JSON.stringify(runs, null, 2));
+          return;
+        }
+        if (runs.length === 0) {
+          console.log('no runs yet');
+          return;
+        }
+        console.log(
+          formatTable(
+            ['run', 'day', 'status', 'trigger', 'rides', 'outliers', 'flags written', 'seconds', 'started (UTC)', 'note'],
+            runs.map((r) => [
+              `#${r.id}`,
+              r.service_date,
+              r.status,
+              r.trigger,
+              r.rides_scored?.toLocaleString('en-US') ?? '',
+              r.outliers?.toLocaleString('en-US') ?? '',
+              r.flags_written?.toLocaleString('en-US') ?? '',
+              r.timings?.total_s !== undefined ? r.timings.total_s.toFixed(2) : '',
+              new Date(r.started_at).toISOString().slice(0, 19).replace('T', ' '),
+              r.error ? r.error.split('\n')[0].slice(0, 70) : r.outliers_by_reason ? Object.entries(r.outliers_by_reason).map(([k, v]) => `${k} ${v}`).join(', ') : '',
+            ]),
+          ),
+        );
+      } finally {
+        await db.close();
+      }
+    });
+}

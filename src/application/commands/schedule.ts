@@ -1,0 +1,43 @@
+import { Option, type Command } from 'commander';
+import { z } from 'zod';
+import { addDbscanOptions, ENVIRONMENT_HELP, parseWith, type CommandContext } from '../cliOptions.js';
+import { runScheduler } from '../scheduler.js';
+import { createLogger } from '../logger.js';
+import { NIGHTLY_JOB } from '../../../jobs/nightly.js';
+
+const parseDays = parseWith(z.number().int('must be a whole number').min(1, 'must be at least 1').max(366, 'must be at most 366'), Number);
+const parseSeconds = parseWith(z.number().min(0, 'must be 0 or more').max(3600, 'must be at most 3600'), Number);
+
+export function registerSchedule(program: Command, context: CommandContext): void {
+  addDbscanOptions(
+    program
+      .command('schedule')
+      .description(
+        'run the nightly job: on every tick of RIDESCAN_CRON (in RIDESCAN_TZ) score the service day that just ended, ' +
+          'and catch up on recent days that have rides but no succeeded run, or whose flags went stale. ' +
+          'Catches up at start too. Stops on SIGTERM/SIGINT after the run in progress (within --grace-seconds).',
+      )
+      .option('--once', 'run one tick (with catch-up) and exit: for hosts with their own cron, and for tests')
+      .option('--cron <expression>', 'overrides RIDESCAN_CRON')
+      .addOption(
+        new Option('--catch-up-days <n>', 'how many days back, ending with the day that just ended, to check for missing or stale days')
+          .argParser(parseDays)
+          .default(NIGHTLY_JOB.defaultCatchUpDays),
+      )
+      .addOption(new Option('--grace-seconds <s>', 'on SIGTERM/SIGINT, how long the run in progress may take to finish').argParser(parseSeconds).default(60)),
+  )
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action(async (options: { once?: boolean; cron?: string; catchUpDays: number; graceSeconds: number; eps: number; minSamples: number; minClusterShare: number }) => {
+      const config = context.config();
+      const code = await runScheduler({
+        config,
+        cron: options.cron ?? config.cron,
+        catchUpDays: options.catchUpDays,
+        once: options.once === true,
+        params: { eps: options.eps, minSamples: options.minSamples, minClusterShare: options.minClusterShare },
+        log: createLogger(),
+        graceMs: options.graceSeconds * 1000,
+      });
+      if (code !== 0) process.exitCode = code;
+    });
+}
