@@ -14,6 +14,7 @@ import { simulateDay } from '../src/application/simulateDay.js';
 import { detectDay } from '../src/application/detectDay.js';
 import { DEFAULT_DBSCAN } from '../src/application/config.js';
 import { parseCount } from '../src/application/cliOptions.js';
+import { formatTable } from '../src/application/formatTable.js';
 
 interface PhaseResult {
   rides: number;
@@ -90,7 +91,6 @@ async function runBench(): Promise<void> {
     cases['re-run, 1% new rides'].push(detectInFreshProcess(date));
     cases['re-run, nothing new'].push(detectInFreshProcess(date));
     process.stderr.write(`  repetition ${k + 1}/${options.repeat} done\n`);
-    t = performance.now();
   }
   await db.close();
 
@@ -110,9 +110,6 @@ async function runBench(): Promise<void> {
     median(rs.map((r) => r.total)).toFixed(2),
     median(rs.map((r) => r.peakRssMb)).toFixed(0),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  console.log(line(header));
-  for (const r of rows) console.log(line(r));
+  console.log(formatTable(header, rows));
   console.log('\n(medians over repetitions; timings from inside the scoring process, which is started fresh for each case)');
 }
