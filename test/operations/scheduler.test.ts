@@ -58,6 +58,29 @@ describe.each(processTargets)('ridescan schedule on $name', (target) => {
       expect((await flagsOf(db, daysAgo(12))).every((r: { is_outlier: boolean | null }) => r.is_outlier === null)).toBe(true);
     });
 
+    // what an engineer checks after it: the run history and the day status
+    const runs = await runCli(['runs', '--json'], environment.env);
+    expect(runs.code).toBe(0);
+    expect(JSON.parse(runs.stdout).map((r: { service_date: string; status: string }) => `${r.service_date} ${r.status}`)).toEqual([
+      `${daysAgo(1)} succeeded`,
+      `${daysAgo(2)} succeeded`,
+      `${daysAgo(3)} succeeded`,
+    ]);
+    const table = await runCli(['runs', '--date', daysAgo(2)], environment.env);
+    expect(table.stdout.trim().split('\n')).toHaveLength(3); // header, rule, one run
+    const status = await runCli(['status', '--json'], { ...environment.env, RIDESCAN_CRON: '0 3 * * *' });
+    expect(status.code).toBe(0);
+    const report = JSON.parse(status.stdout);
+    expect(report.neverScored).toEqual([daysAgo(12)]);
+    expect(report.stale).toEqual([]);
+    expect(report.days.map((d: { day: string; state: string }) => `${d.day} ${d.state}`)).toEqual([
+      `${daysAgo(12)} never scored`,
+      `${daysAgo(3)} scored`,
+      `${daysAgo(2)} scored`,
+      `${daysAgo(1)} scored`,
+    ]);
+    expect(new Date(report.nextTick).getUTCHours()).toBe(3);
+
     const second = await runCli(['schedule', '--once'], environment.env);
     expect(second.code).toBe(0);
     expect(logLines(second.stdout).some((l) => l.msg === 'every day is scored')).toBe(true);
