@@ -4,8 +4,9 @@
  *
  * Why hand-written: the `density-clustering` package is O(n^2)–O(n^3) (measured at 132 s for 10k points)
  * and scikit-learn's DBSCAN ran out of 16 GB of memory at 100k points. This grid index over typed arrays
- * clusters 1,000,000 taxi-shaped points (eps 0.3, minSamples 10) in ~0.26 s here (median of 5 runs on
- * the 2-core build machine, node 20); nearestCoreDistances then takes ~0.03 s.
+ * clusters 1,000,000 standardised taxi-shaped points (eps 0.3, minSamples 10) in ~0.15 s (median of 5 runs in
+ * one process; a cold first call 0.15-0.3 s) on the 2-core build machine with node 20, and nearestCoreDistances
+ * then takes ~0.05 s (measured 2026-11 with a throwaway benchmark, machine shared with other jobs).
  *
  * Semantics
  * - "q within eps of p" means  dx*dx + dy*dy <= eps*eps  evaluated in float64 (dx = qx - px, dy = qy - py),
@@ -37,12 +38,11 @@ const CELL_SHRINK = 1 - 1e-12;
 /** Neighbour cell offsets run over -PAD..PAD on each axis; also the padding that keeps keys from wrapping. */
 const PAD = 2;
 /**
- * Cell coordinates are computed as floor((x - minX) / side) in float64. Below 2^48 the rounding error is under
- * 1/8 of a cell, far inside the 0.41-cell margin of the neighbour block (cells 3 apart are >= 1.41 eps apart).
+ * Cell coordinates are computed as floor((x - minX) * (1 / side)) in float64. Below 2^48 the rounding error is
+ * under 1/8 of a cell, far inside the 0.41-cell margin of the neighbour block (cells 3 apart are >= 1.41 eps
+ * apart). A data range beyond 2^48 cells (range / eps > ~2e14) is refused with a RangeError.
  */
 const MAX_CELL_COORD = 2 ** 48;
-/** Above this many grid positions the occupied rows/columns are gap-compressed (keys stay small exact integers). */
-const DIRECT_KEY_LIMIT = 2 ** 40;
 const KD_LEAF_CELLS = 4;
 
 /** The index kept in DbscanResult.grid. Everything is in "sorted position" order (points grouped by cell). */
@@ -103,15 +103,16 @@ function validate(xs: Float64Array, ys: Float64Array, eps: number, minSamples: n
 }
 
 /**
- * Gap compression of one axis of cell coordinates: occupied coordinates keep their order, gaps wider than
- * PAD + 1 become exactly PAD + 1. Offsets within -PAD..PAD are preserved exactly, larger offsets stay > PAD,
- * so the neighbour relation between cells is unchanged while the coordinate range becomes < (PAD + 1) * n.
+ * Gap compression of one axis of cell coordinates (used only when an axis spans more than max(4n, 2^16) cells):
+ * occupied coordinates keep their order, gaps wider than PAD + 1 become exactly PAD + 1. Offsets within
+ * -PAD..PAD are preserved exactly and larger offsets stay > PAD, so the neighbour relation between cells is
+ * unchanged while the coordinate range drops below (PAD + 1) * n. Returns the largest compressed coordinate.
  */
-function compressAxis(coords: Float64Array): number {
+function compressAxis(coords: Float64Array, out: Int32Array): number {
   const n = coords.length;
   const sorted = coords.slice().sort();
   const distinct = new Float64Array(n);
-  const mapped = new Float64Array(n);
+  const mapped = new Int32Array(n);
   let k = 0;
   for (let i = 0; i < n; i++) {
     const v = sorted[i];
@@ -134,45 +135,25 @@ function compressAxis(coords: Float64Array): number {
       if (distinct[mid] < v) lo = mid + 1;
       else hi = mid;
     }
-    coords[i] = mapped[lo];
+    out[i] = mapped[lo];
   }
   return mapped[k - 1];
 }
 
-/**
- * Point indices sorted by an integer key (< 2^53) given as low/high 32-bit words: stable LSD radix sort with 16-bit
- * digits. Only used when the grid has many more positions than points (far outliers, tiny eps).
- */
-function radixSortByKey(lo: Uint32Array, hi: Uint32Array | null, maxKey: number): Int32Array {
-  const n = lo.length;
-  let src = new Int32Array(n);
-  for (let i = 0; i < n; i++) src[i] = i;
-  let dst = new Int32Array(n);
-  const count = new Int32Array(1 << 16);
-  const passes: Array<[Uint32Array, number, number]> = [
-    [lo, 0, 1],
-    [lo, 16, 65536],
-  ];
-  if (hi !== null) passes.push([hi, 0, 4294967296], [hi, 16, 65536 * 4294967296]);
-  for (const [words, shift, digitBase] of passes) {
-    if (maxKey < digitBase) break; // this digit is zero for every key
-    count.fill(0);
-    for (let i = 0; i < n; i++) count[(words[src[i]] >>> shift) & 0xffff]++;
-    let sum = 0;
-    for (let b = 0; b < 65536; b++) {
-      const c = count[b];
-      count[b] = sum;
-      sum += c;
-    }
-    for (let i = 0; i < n; i++) {
-      const q = src[i];
-      dst[count[(words[q] >>> shift) & 0xffff]++] = q;
-    }
-    const t = src;
-    src = dst;
-    dst = t;
+/** cell coordinate of every point along one axis, gap-compressed when the axis is longer than `limit` cells */
+function axisCells(values: Float64Array, min: number, invSide: number, cells: number, limit: number): {
+  coords: Int32Array;
+  cells: number;
+} {
+  const n = values.length;
+  const coords = new Int32Array(n);
+  if (cells <= limit) {
+    for (let i = 0; i < n; i++) coords[i] = Math.floor((values[i] - min) * invSide);
+    return { coords, cells };
   }
-  return src;
+  const raw = new Float64Array(n);
+  for (let i = 0; i < n; i++) raw[i] = Math.floor((values[i] - min) * invSide);
+  return { coords, cells: compressAxis(raw, coords) + 1 };
 }
 
 /** union-find root with path halving */
@@ -193,31 +174,20 @@ function union(parent: Int32Array, a: number, b: number): void {
   else if (rb < ra) parent[ra] = rb;
 }
 
+/*
+ * The work is split into one small function per pass on purpose: V8 compiles a long-running loop on the fly
+ * (on-stack replacement) and, in one big function, falls back to the interpreter right after each loop (no type
+ * feedback yet for the code that follows), where every float operation allocates. Small functions each get
+ * optimised for their own loop; with them a cold first call takes about half the time.
+ */
+
 export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minSamples: number): DbscanResult {
   validate(xs, ys, eps, minSamples);
   const n = xs.length;
   const eps2 = eps * eps;
-  const m = minSamples;
+  if (n === 0) return emptyResult(eps2);
+  const [minX, maxX, minY, maxY] = bounds(xs, ys);
 
-  // ---- bounds --------------------------------------------------------------------------------------------
-  let minX = Infinity;
-  let maxX = -Infinity;
-  let minY = Infinity;
-  let maxY = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const x = xs[i];
-    const y = ys[i];
-    if (x - x !== 0 || y - y !== 0) throw new RangeError(`gridDbscan: point ${i} is not finite (${x}, ${y})`);
-    if (x < minX) minX = x;
-    if (x > maxX) maxX = x;
-    if (y < minY) minY = y;
-    if (y > maxY) maxY = y;
-  }
-  if (n === 0) {
-    return emptyResult(eps2);
-  }
-
-  // ---- cell keys -----------------------------------------------------------------------------------------
   const side = eps * Math.SQRT1_2 * CELL_SHRINK;
   const invSide = 1 / side;
   const spanX = (maxX - minX) * invSide;
@@ -228,108 +198,270 @@ export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minS
         `(more than 2^48 cells per axis)`,
     );
   }
-  let nx = Math.floor(spanX) + 1;
-  let ny = Math.floor(spanY) + 1;
-  const keyLo = new Uint32Array(n);
-  let keyHi: Uint32Array | null = null;
-  let rowStride: number; // key = (cx + PAD) * rowStride + (cy + PAD)
-  let maxKey: number;
-  if (false) {
-    rowStride = ny + 2 * PAD;
-    for (let i = 0; i < n; i++) {
-      const cx = Math.floor((xs[i] - minX) * invSide);
-      const cy = Math.floor((ys[i] - minY) * invSide);
-      keyLo[i] = (cx + PAD) * rowStride + cy + PAD;
-    }
-    maxKey = (nx + 2 * PAD) * rowStride - 1;
-  } else {
-    // far outliers / tiny eps: compress empty rows and columns away (see compressAxis)
-    const cxs = new Float64Array(n);
-    const cys = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      cxs[i] = Math.floor((xs[i] - minX) * invSide);
-      cys[i] = Math.floor((ys[i] - minY) * invSide);
-    }
-    if (true) {
-      nx = compressAxis(cxs) + 1;
-      ny = compressAxis(cys) + 1;
-    }
-    rowStride = ny + 2 * PAD;
-    maxKey = (nx + 2 * PAD) * rowStride - 1;
-    if (!(maxKey < 2 ** 53)) {
-      throw new RangeError(`gridDbscan: too many points for the grid key (${n})`);
-    }
-    keyHi = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      const key = (cxs[i] + PAD) * rowStride + cys[i] + PAD;
-      const h = Math.floor(key / 4294967296);
-      keyHi[i] = h;
-      keyLo[i] = key - h * 4294967296;
-    }
-  }
+  const nx = Math.floor(spanX) + 1;
+  const ny = Math.floor(spanY) + 1;
+  const sorted =
+    (nx + 2 * PAD) * (ny + 2 * PAD) <= Math.max(2 * n, 1 << 16)
+      ? sortCompactGrid(xs, ys, minX, minY, invSide, nx, ny)
+      : sortSparseGrid(xs, ys, minX, minY, invSide, nx, ny);
+  const { order, sx, sy, cellStart, cellKey, rowStride } = sorted;
+  const boxes = cellBoxes(sx, sy, cellStart, eps2);
+  const { nbStart, nbCell } = buildNeighbourLists(cellKey, rowStride, side, eps2);
+  const cells: Cells = { cellStart, nbStart, nbCell, ...boxes };
+  // union-find over sorted positions of core points, in a spare buffer of the sort (see findCore)
+  const parent = sorted.spare;
+  const core = findCore(sx, sy, cells, eps2, minSamples, parent);
+  connectCells(sx, sy, cells, core, eps2, parent);
+  assignRoots(sx, sy, order, cells, core, eps2, parent);
+  const { labels, isCore, labelS, clusterCount } = numberClusters(order, parent, core.coreS);
+  const grid = new GridIndex({
+    n,
+    eps2,
+    order,
+    sx,
+    sy,
+    cellCount: cellStart.length - 1,
+    cellStart,
+    nbStart,
+    nbCell,
+    coreS: core.coreS,
+    labelS,
+  });
+  return { labels, isCore, clusterCount, grid };
+}
 
-  // ---- points sorted by cell (stable: by point index within a cell) --------------------------------------
-  const order = new Int32Array(n); // sorted position -> point index
+/** [minX, maxX, minY, maxY]; throws on a non-finite coordinate */
+function bounds(xs: Float64Array, ys: Float64Array): Float64Array {
+  let minX = Infinity;
+  let maxX = -Infinity;
+  let minY = Infinity;
+  let maxY = -Infinity;
+  for (let i = 0, n = xs.length; i < n; i++) {
+    const x = xs[i];
+    const y = ys[i];
+    if (x - x !== 0 || y - y !== 0) throw new RangeError(`gridDbscan: point ${i} is not finite (${x}, ${y})`);
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
+  return Float64Array.of(minX, maxX, minY, maxY);
+}
+
+/**
+ * Points grouped by cell, cells in increasing key (cx + PAD) * rowStride + (cy + PAD), points of a cell in index
+ * order. The padding keeps offsets of up to PAD cells from wrapping into another column.
+ */
+interface SortedPoints {
+  /** sorted position -> point index */
+  order: Int32Array;
+  sx: Float64Array;
+  sy: Float64Array;
+  /** points of cell c are sorted positions cellStart[c] .. cellStart[c+1]-1 */
+  cellStart: Int32Array;
+  cellKey: Float64Array;
+  rowStride: number;
+  /** an n-long Int32Array that is free after sorting */
+  spare: Int32Array;
+}
+
+/**
+ * Compact grid (at most max(2n, 2^16) positions): one counting sort over all grid positions; the non-empty
+ * buckets are the cells. Coordinates are scattered while reading the input sequentially, which is much cheaper
+ * than gathering them through a permutation afterwards.
+ */
+function sortCompactGrid(
+  xs: Float64Array,
+  ys: Float64Array,
+  minX: number,
+  minY: number,
+  invSide: number,
+  nx: number,
+  ny: number,
+): SortedPoints {
+  const n = xs.length;
+  const rowStride = ny + 2 * PAD;
+  const positions = (nx + 2 * PAD) * rowStride;
+  const key = compactKeys(xs, ys, minX, minY, invSide, rowStride);
+  const next = new Int32Array(positions);
+  histogram(key, next, 0);
+  const C = countNonZero(next);
+  const cellStart = new Int32Array(C + 1);
+  const cellKey = new Float64Array(C);
+  for (let b = 0, c = 0, pos = 0; b < positions; b++) {
+    const k = next[b];
+    if (k === 0) continue;
+    cellStart[c] = pos;
+    cellKey[c] = b;
+    c++;
+    next[b] = pos;
+    pos += k;
+  }
+  cellStart[C] = n;
+  const order = new Int32Array(n);
   const sx = new Float64Array(n);
   const sy = new Float64Array(n);
-  let C: number;
-  let cellStart: Int32Array;
-  let cellKey: Float64Array;
-  if (keyHi === null && maxKey < Math.max(2 * n, 1 << 16)) {
-    // counting sort; the non-empty buckets are the cells. Scattering the coordinates while reading the input
-    // sequentially is much cheaper than gathering them through a permutation afterwards.
-    const next = new Int32Array(maxKey + 1);
-    for (let i = 0; i < n; i++) next[keyLo[i]]++;
-    C = 0;
-    for (let b = 0; b <= maxKey; b++) if (next[b] > 0) C++;
-    cellStart = new Int32Array(C + 1);
-    cellKey = new Float64Array(C);
-    for (let b = 0, c = 0, pos = 0; b <= maxKey; b++) {
-      const k = next[b];
-      if (k === 0) continue;
-      cellStart[c] = pos;
-      cellKey[c] = b;
-      c++;
-      next[b] = pos;
-      pos += k;
-    }
-    cellStart[C] = n;
-    for (let i = 0; i < n; i++) {
-      const p = next[keyLo[i]]++;
-      order[p] = i;
-      sx[p] = xs[i];
-      sy[p] = ys[i];
-    }
-  } else {
-    const sorted = radixSortByKey(keyLo, keyHi, maxKey);
-    order.set(sorted);
-    const startTmp = new Int32Array(n + 1);
-    const keyTmp = new Float64Array(n);
-    C = 0;
-    let prevKey = -1;
-    for (let j = 0; j < n; j++) {
-      const i = order[j];
-      sx[j] = xs[i];
-      sy[j] = ys[i];
-      const key = keyHi === null ? keyLo[i] : keyHi[i] * 4294967296 + keyLo[i];
-      if (key !== prevKey) {
-        startTmp[C] = j;
-        keyTmp[C] = key;
-        C++;
-        prevKey = key;
-      }
-    }
-    startTmp[C] = n;
-    cellStart = startTmp.slice(0, C + 1);
-    cellKey = keyTmp.slice(0, C);
+  for (let i = 0; i < n; i++) {
+    const p = next[key[i]]++;
+    order[p] = i;
+    sx[p] = xs[i];
+    sy[p] = ys[i];
   }
+  return { order, sx, sy, cellStart, cellKey, rowStride, spare: key };
+}
 
-  // ---- per-cell bounding boxes ---------------------------------------------------------------------------
+function compactKeys(
+  xs: Float64Array,
+  ys: Float64Array,
+  minX: number,
+  minY: number,
+  invSide: number,
+  rowStride: number,
+): Int32Array {
+  const n = xs.length;
+  const key = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const cx = Math.floor((xs[i] - minX) * invSide);
+    const cy = Math.floor((ys[i] - minY) * invSide);
+    key[i] = (cx + PAD) * rowStride + cy + PAD;
+  }
+  return key;
+}
+
+/** count[v + shift] += 1 for every value v */
+function histogram(values: Int32Array, count: Int32Array, shift: number): void {
+  for (let i = 0, n = values.length; i < n; i++) count[values[i] + shift]++;
+}
+
+function countNonZero(a: Int32Array): number {
+  let k = 0;
+  for (let i = 0, n = a.length; i < n; i++) if (a[i] !== 0) k++;
+  return k;
+}
+
+function prefixSums(a: Int32Array): void {
+  for (let i = 1, n = a.length; i < n; i++) a[i] += a[i - 1];
+}
+
+/**
+ * Sparse grid (far outliers, small eps): two stable counting passes, by row then by column, so that no array is
+ * ever sized by the number of grid positions. Axes longer than max(4n, 2^16) cells are gap-compressed first.
+ */
+function sortSparseGrid(
+  xs: Float64Array,
+  ys: Float64Array,
+  minX: number,
+  minY: number,
+  invSide: number,
+  nx: number,
+  ny: number,
+): SortedPoints {
+  const n = xs.length;
+  const limit = Math.max(4 * n, 1 << 16);
+  const ax = axisCells(xs, minX, invSide, nx, limit);
+  const ay = axisCells(ys, minY, invSide, ny, limit);
+  const rowStride = ay.cells + 2 * PAD;
+  if (!((ax.cells + 2 * PAD) * rowStride <= 2 ** 53)) {
+    throw new RangeError(`gridDbscan: too many points for exact grid keys (${n})`); // needs n > ~2e7
+  }
+  // pass 1, by row, from the input
+  const rowNext = new Int32Array(ay.cells + 1);
+  histogram(ay.coords, rowNext, 1);
+  prefixSums(rowNext);
+  const t = {
+    index: new Int32Array(n),
+    cx: new Int32Array(n),
+    cy: new Int32Array(n),
+    x: new Float64Array(n),
+    y: new Float64Array(n),
+  };
+  // (the source index argument is unused in this pass: the input index is the position itself)
+  scatterPass(rowNext, ay.coords, t.index, ax.coords, ay.coords, xs, ys, t.index, t.cx, t.cy, t.x, t.y, true);
+  // pass 2, by column (stable, so rows stay sorted within a column); ax/ay.coords get the sorted coordinates
+  const colNext = new Int32Array(ax.cells + 1);
+  histogram(t.cx, colNext, 1);
+  prefixSums(colNext);
+  const order = new Int32Array(n);
+  const sx = new Float64Array(n);
+  const sy = new Float64Array(n);
+  const scx = ax.coords;
+  const scy = ay.coords;
+  scatterPass(colNext, t.cx, t.index, t.cx, t.cy, t.x, t.y, order, scx, scy, sx, sy, false);
+  const { cellStart, cellKey } = cellsOfSorted(scx, scy, rowStride);
+  return { order, sx, sy, cellStart, cellKey, rowStride, spare: t.index };
+}
+
+/**
+ * One stable counting-sort pass carrying the payload: element t goes to next[bucket[t]]++. With identityIndex
+ * the source index array is ignored and t itself is written (first pass over the input).
+ */
+function scatterPass(
+  next: Int32Array,
+  bucket: Int32Array,
+  index: Int32Array,
+  cx: Int32Array,
+  cy: Int32Array,
+  x: Float64Array,
+  y: Float64Array,
+  outIndex: Int32Array,
+  outCx: Int32Array,
+  outCy: Int32Array,
+  outX: Float64Array,
+  outY: Float64Array,
+  identityIndex: boolean,
+): void {
+  for (let t = 0, n = bucket.length; t < n; t++) {
+    const p = next[bucket[t]]++;
+    outIndex[p] = identityIndex ? t : index[t];
+    outCx[p] = cx[t];
+    outCy[p] = cy[t];
+    outX[p] = x[t];
+    outY[p] = y[t];
+  }
+}
+
+function cellsOfSorted(scx: Int32Array, scy: Int32Array, rowStride: number): { cellStart: Int32Array; cellKey: Float64Array } {
+  const n = scx.length;
+  const startTmp = new Int32Array(n + 1);
+  let C = 0;
+  for (let j = 0; j < n; j++) {
+    if (j === 0 || scx[j] !== scx[j - 1] || scy[j] !== scy[j - 1]) startTmp[C++] = j;
+  }
+  startTmp[C] = n;
+  const cellStart = startTmp.slice(0, C + 1);
+  const cellKey = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    const j = cellStart[c];
+    cellKey[c] = (scx[j] + PAD) * rowStride + scy[j] + PAD;
+  }
+  return { cellStart, cellKey };
+}
+
+interface Cells {
+  cellStart: Int32Array;
+  nbStart: Int32Array;
+  /** neighbour cells of c (itself first) are nbCell[nbStart[c] .. nbStart[c+1]-1] */
+  nbCell: Int32Array;
+  /** bounding box of all points of each cell */
+  bMinX: Float64Array;
+  bMaxX: Float64Array;
+  bMinY: Float64Array;
+  bMaxY: Float64Array;
+  /** 1 when every pair of points in the cell is within eps (always, barring pathological rounding) */
+  tight: Uint8Array;
+}
+
+function cellBoxes(
+  sx: Float64Array,
+  sy: Float64Array,
+  cellStart: Int32Array,
+  eps2: number,
+): Pick<Cells, 'bMinX' | 'bMaxX' | 'bMinY' | 'bMaxY' | 'tight'> {
+  const C = cellStart.length - 1;
   const bMinX = new Float64Array(C);
   const bMaxX = new Float64Array(C);
   const bMinY = new Float64Array(C);
   const bMaxY = new Float64Array(C);
-  /** 1 when every pair of points in the cell is within eps (always, barring pathological rounding) */
   const tight = new Uint8Array(C);
   for (let c = 0; c < C; c++) {
     let x0 = Infinity;
@@ -352,21 +484,44 @@ export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minS
     const h = y1 - y0;
     tight[c] = w * w + h * h <= eps2 ? 1 : 0;
   }
+  return { bMinX, bMaxX, bMinY, bMaxY, tight };
+}
 
-  // ---- neighbour cell lists ------------------------------------------------------------------------------
-  const { nbStart, nbCell } = buildNeighbourLists(cellKey, rowStride, side, eps2);
+interface CoreInfo {
+  /** 1 for core points, by sorted position */
+  coreS: Uint8Array;
+  coreCount: Int32Array;
+  /** first core point of each cell (sorted position), -1 when none */
+  coreRep: Int32Array;
+  /** bounding box of the core points of each cell */
+  cMinX: Float64Array;
+  cMaxX: Float64Array;
+  cMinY: Float64Array;
+  cMaxY: Float64Array;
+}
 
-  // ---- core points, and per cell: core count, first core point, bounding box of the core points ----------
-  const coreS = new Uint8Array(n);
+/**
+ * Core flags, per-cell core summaries, and the union-find initialised for core points (the core points of a
+ * tight cell are linked to its first one). Entries of `parent` for non-core points are left untouched (the
+ * buffer holds leftovers of the sort) and are never read before assignRoots writes them.
+ */
+function findCore(
+  sx: Float64Array,
+  sy: Float64Array,
+  cells: Cells,
+  eps2: number,
+  m: number,
+  parent: Int32Array,
+): CoreInfo {
+  const { cellStart, nbStart, nbCell, bMinX, bMaxX, bMinY, bMaxY, tight } = cells;
+  const C = cellStart.length - 1;
+  const coreS = new Uint8Array(sx.length);
   const coreCount = new Int32Array(C);
   const coreRep = new Int32Array(C).fill(-1);
   const cMinX = new Float64Array(C);
   const cMaxX = new Float64Array(C);
   const cMinY = new Float64Array(C);
   const cMaxY = new Float64Array(C);
-  // union-find over sorted positions of core points; reuses the key buffer, which is no longer needed. Entries
-  // of non-core points are not initialised here and never read before the labelling pass writes them.
-  const parent = new Int32Array(keyLo.buffer, keyLo.byteOffset, n);
   for (let c = 0; c < C; c++) {
     const a = cellStart[c];
     const b = cellStart[c + 1];
@@ -448,8 +603,21 @@ export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minS
       }
     }
   }
+  return { coreS, coreCount, coreRep, cMinX, cMaxX, cMinY, cMaxY };
+}
 
-  // ---- connected components of core points across cells -------------------------------------------------
+/** unions the core points of neighbouring cells that have a pair within eps */
+function connectCells(
+  sx: Float64Array,
+  sy: Float64Array,
+  cells: Cells,
+  core: CoreInfo,
+  eps2: number,
+  parent: Int32Array,
+): void {
+  const { cellStart, nbStart, nbCell, tight } = cells;
+  const { coreS, coreRep, cMinX, cMaxX, cMinY, cMaxY } = core;
+  const C = cellStart.length - 1;
   for (let c = 0; c < C; c++) {
     const repC = coreRep[c];
     if (repC < 0) continue;
@@ -509,10 +677,25 @@ export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minS
       }
     }
   }
+}
 
-  // ---- component root per point: core -> its root, border -> root of nearest core point, noise -> -1 -----
-  // Written into `parent` itself: overwriting an entry with its root keeps the union-find valid for the core
-  // points still to be looked up, and no lookup ever passes through a non-core entry.
+/**
+ * Overwrites parent[j] with the component root of every point: core -> its root, border -> root of its nearest
+ * core point (ties: smallest point index), noise -> -1. Overwriting an entry with its root keeps the union-find
+ * valid for the core points still to be looked up, and no lookup ever passes through a non-core entry.
+ */
+function assignRoots(
+  sx: Float64Array,
+  sy: Float64Array,
+  order: Int32Array,
+  cells: Cells,
+  core: CoreInfo,
+  eps2: number,
+  parent: Int32Array,
+): void {
+  const { cellStart, nbStart, nbCell, tight } = cells;
+  const { coreS, coreCount, coreRep, cMinX, cMaxX, cMinY, cMaxY } = core;
+  const C = cellStart.length - 1;
   for (let c = 0; c < C; c++) {
     const a = cellStart[c];
     const b = cellStart[c + 1];
@@ -560,9 +743,15 @@ export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minS
       parent[p] = bestQ < 0 ? -1 : find(parent, bestQ);
     }
   }
-  const rootS = parent;
+}
 
-  // ---- outputs; clusters numbered by their smallest point index ------------------------------------------
+/** outputs in input order; clusters numbered by their smallest point index */
+function numberClusters(
+  order: Int32Array,
+  rootS: Int32Array,
+  coreS: Uint8Array,
+): { labels: Int32Array; isCore: Uint8Array; labelS: Int32Array; clusterCount: number } {
+  const n = order.length;
   const labels = new Int32Array(n);
   const isCore = new Uint8Array(n);
   for (let j = 0; j < n; j++) {
@@ -573,24 +762,28 @@ export function gridDbscan(xs: Float64Array, ys: Float64Array, eps: number, minS
   // labelS doubles as "cluster id of root r" (indexed by r) while numbering, then becomes the id per position:
   // labelS[r] for a root r is only ever rewritten with its own value, so the in-place pass is safe.
   const labelS = new Int32Array(n).fill(-1);
-  let clusterCount = 0;
-  for (let i = 0; i < n; i++) {
-    const r = labels[i];
-    if (r < 0) continue;
-    let id = labelS[r];
-    if (id < 0) {
-      id = clusterCount++;
-      labelS[r] = id;
-    }
-    labels[i] = id;
-  }
+  const clusterCount = firstOccurrenceIds(labels, labelS);
   for (let j = 0; j < n; j++) {
     const r = rootS[j];
     labelS[j] = r < 0 ? -1 : labelS[r];
   }
+  return { labels, isCore, labelS, clusterCount };
+}
 
-  const grid = new GridIndex({ n, eps2, order, sx, sy, cellCount: C, cellStart, nbStart, nbCell, coreS, labelS });
-  return { labels, isCore, clusterCount, grid };
+/** replaces each root in `labels` by an id given in order of first occurrence (idOfRoot: all -1); returns the count */
+function firstOccurrenceIds(labels: Int32Array, idOfRoot: Int32Array): number {
+  let count = 0;
+  for (let i = 0, n = labels.length; i < n; i++) {
+    const r = labels[i];
+    if (r < 0) continue;
+    let id = idOfRoot[r];
+    if (id < 0) {
+      id = count++;
+      idOfRoot[r] = id;
+    }
+    labels[i] = id;
+  }
+  return count;
 }
 
 function emptyResult(eps2: number): DbscanResult {
@@ -702,7 +895,7 @@ export function nearestCoreDistances(
   const g = result.grid;
   if (!(g instanceof GridIndex)) throw new TypeError('nearestCoreDistances: result.grid is not a gridDbscan index');
   const n = g.n;
-  const { order, sx, sy, coreS, labelS, cellStart, cellCount: C } = g;
+  const { order, sx, sy } = g;
   const { isCore, labels } = result;
   if (xs.length !== n || ys.length !== n || isCore.length !== n || labels.length !== n) {
     throw new RangeError(`nearestCoreDistances: expected ${n} points, got ${xs.length} and ${ys.length}`);
@@ -714,15 +907,37 @@ export function nearestCoreDistances(
     }
   }
   const out = new Float64Array(n);
+  const kept = keptCoreCells(g, keepCluster);
+  if (kept.count === 0) {
+    out.fill(Infinity);
+    return out;
+  }
+  const tree = buildKdTree(kept.minX, kept.maxX, kept.minY, kept.maxY, kept.count);
+  searchAll(xs, ys, isCore, labels, keepCluster, g, kept, tree, out);
+  return out;
+}
 
-  // ---- cells holding kept core points, with the bounding box of those points ---------------------------
-  const kCell = new Int32Array(C);
-  const kMinX = new Float64Array(C);
-  const kMaxX = new Float64Array(C);
-  const kMinY = new Float64Array(C);
-  const kMaxY = new Float64Array(C);
+/** the cells holding kept core points, with the bounding box of those points */
+interface KeptCells {
+  count: number;
+  /** grid cell of kept cell k */
+  cell: Int32Array;
+  minX: Float64Array;
+  maxX: Float64Array;
+  minY: Float64Array;
+  maxY: Float64Array;
   /** 1 when every point of the cell is a kept core point (no per-point test while scanning it) */
-  const kAll = new Uint8Array(C);
+  all: Uint8Array;
+}
+
+function keptCoreCells(g: GridIndex, keepCluster: Uint8Array): KeptCells {
+  const { sx, sy, coreS, labelS, cellStart, cellCount: C } = g;
+  const cell = new Int32Array(C);
+  const minX = new Float64Array(C);
+  const maxX = new Float64Array(C);
+  const minY = new Float64Array(C);
+  const maxY = new Float64Array(C);
+  const all = new Uint8Array(C);
   let K = 0;
   for (let c = 0; c < C; c++) {
     let x0 = Infinity;
@@ -743,25 +958,35 @@ export function nearestCoreDistances(
       if (y > y1) y1 = y;
     }
     if (keptHere === 0) continue;
-    kCell[K] = c;
-    kMinX[K] = x0;
-    kMaxX[K] = x1;
-    kMinY[K] = y0;
-    kMaxY[K] = y1;
-    kAll[K] = keptHere === b - a ? 1 : 0;
+    cell[K] = c;
+    minX[K] = x0;
+    maxX[K] = x1;
+    minY[K] = y0;
+    maxY[K] = y1;
+    all[K] = keptHere === b - a ? 1 : 0;
     K++;
   }
-  if (K === 0) {
-    out.fill(Infinity);
-    return out;
-  }
+  return { count: K, cell, minX, maxX, minY, maxY, all };
+}
 
-  const tree = buildKdTree(kMinX, kMaxX, kMinY, kMaxY, K);
+/** the nearest-kept-core search for every point that is not itself a kept core point (those stay 0) */
+function searchAll(
+  xs: Float64Array,
+  ys: Float64Array,
+  isCore: Uint8Array,
+  labels: Int32Array,
+  keepCluster: Uint8Array,
+  g: GridIndex,
+  kept: KeptCells,
+  tree: KdTree,
+  out: Float64Array,
+): void {
+  const { sx, sy, coreS, labelS, cellStart } = g;
+  const { cell: kCell, minX: kMinX, maxX: kMaxX, minY: kMinY, maxY: kMaxY, all: kAll } = kept;
   const { items, nodeLo, nodeHi, nodeLeft, nodeMinX, nodeMaxX, nodeMinY, nodeMaxY } = tree;
   const stackNode = new Int32Array(2 * tree.depth + 8);
   const stackLb = new Float64Array(2 * tree.depth + 8);
-
-  for (let i = 0; i < n; i++) {
+  for (let i = 0, n = xs.length; i < n; i++) {
     // kept core points answer 0 (the array starts zeroed); read in input order, no index lookups
     if (isCore[i] === 1 && keepCluster[labels[i]] === 1) continue;
     const px = xs[i];
@@ -786,9 +1011,9 @@ export function nearestCoreDistances(
           const ly = y0 - py > 0 ? y0 - py : py - y1 > 0 ? py - y1 : 0;
           if (lx * lx + ly * ly >= best) continue;
           const c = kCell[k];
-          const all = kAll[k] === 1;
+          const everyPoint = kAll[k] === 1;
           for (let q = cellStart[c], e = cellStart[c + 1]; q < e; q++) {
-            if (!all && (coreS[q] === 0 || keepCluster[labelS[q]] !== 1)) continue;
+            if (!everyPoint && (coreS[q] === 0 || keepCluster[labelS[q]] !== 1)) continue;
             const dx = sx[q] - px;
             const dy = sy[q] - py;
             const d2 = dx * dx + dy * dy;
@@ -823,7 +1048,6 @@ export function nearestCoreDistances(
     }
     out[i] = Math.sqrt(best);
   }
-  return out;
 }
 
 interface KdTree {
