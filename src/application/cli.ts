@@ -17,8 +17,10 @@ import { registerBackfill } from './commands/backfill.js';
 import { registerStatus } from './commands/status.js';
 import { registerRuns } from './commands/runs.js';
 import { registerReport } from './commands/report.js';
+import { registerEvaluate } from './commands/evaluate.js';
+import { registerLoad } from './commands/load.js';
 
-const COMMANDS = [registerMigrate, registerSimulate, registerDetect, registerDemo, registerSchedule, registerBackfill, registerStatus, registerRuns, registerReport];
+const COMMANDS = [registerMigrate, registerSimulate, registerDetect, registerDemo, registerSchedule, registerBackfill, registerStatus, registerRuns, registerReport, registerLoad, registerEvaluate];
 
 export function buildProgram(context: CommandContext): Command {
   const program = new Command('ridescan')

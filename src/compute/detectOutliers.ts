@@ -1,15 +1,128 @@
-// The detection pipeline for one day, pure computation: validity rules, standard scaling,
-// DBSCAN, the small-cluster rule and a score per ride.
-import { applyValidityRules } from './validityRules.js';
+// The detection pipeline for one day, pure computation: validity rules, features, standard scaling,
+// a detector (DBSCAN with the small-cluster rule, or k-means distances) and a score per ride.
+import { applyValidityRules, resolveRuleLimits, type RuleLimits } from './validityRules.js';
 import { standardScale, type ScalerStats } from './standardScale.js';
-import { gridDbscan, nearestCoreDistances } from './gridDbscan.js';
 import { OUTLIER_REASONS, reasonCode } from './outlierReasons.js';
+import { rideFeatures, type FeatureSet } from './rideFeatures.js';
+import { rideHashes } from './rideSample.js';
+import { runDbscanDetector, VERDICT_NOISE } from './dbscanDetector.js';
+import { kmeansOutliers } from './kmeansOutliers.js';
 
+/** The parameters of the first releases: DBSCAN on (distance, duration), every ride clustered. */
 export interface DbscanParams {
   eps: number;
   minSamples: number;
   /** clusters holding less than this share of the day's clustered rides are outliers (0 = noise only) */
   minClusterShare: number;
+}
+
+export type DetectorAlgorithm = 'dbscan' | 'kmeans';
+
+/**
+ * A detector's parameters. Every field beyond DbscanParams' is optional and defaults to the first
+ * releases' behaviour, so `{ eps, minSamples, minClusterShare }` still means what it meant; the rules'
+ * limits default to DEFAULT_RULE_LIMITS (rules apply on every day, whatever the detector).
+ */
+export interface DetectorParams {
+  /** default 'dbscan' */
+  algorithm?: DetectorAlgorithm;
+  /** DBSCAN radius in standardised units, or 'auto': epsScale × the median k-distance (k = minSamples) */
+  eps: number | 'auto';
+  /** DBSCAN min_samples (the ride itself counted), or 'auto': 1/400 of the rides clustered, at least 10 */
+  minSamples: number | 'auto';
+  /** DBSCAN: clusters holding less than this share of the valid rides are outliers (0 = noise only) */
+  minClusterShare: number;
+  /** default 'distance_duration' (the book's) */
+  features?: FeatureSet;
+  /** eps 'auto' only; default 3 */
+  epsScale?: number;
+  /**
+   * DBSCAN clusters at most this many rides, a hash sample of larger days; default: all (no sampling).
+   * Only with minSamples 'auto', which scales with the rides clustered: a given min_samples counts rides
+   * of the whole day, so such a day is clustered whole.
+   */
+  sampleSize?: number;
+  /** k-means: share of the valid rides flagged; default 0.05 */
+  contamination?: number;
+  /** k-means: number of centroids; default 2 */
+  k?: number;
+  /** k-means: the centroids are fitted on at most this many rides; default 20,000 */
+  fitSampleSize?: number;
+  /** k-means: seed of k-means++; default 1 */
+  seed?: number;
+  /** limits of the rules; missing ones take DEFAULT_RULE_LIMITS */
+  rules?: Partial<RuleLimits>;
+}
+
+/**
+ * The default detector (README, "Choosing the default detector"): DBSCAN on asinh(distance / median)
+ * and log speed, eps 3 × the median k-distance, min_samples 1/400 of the rides clustered (at least 10),
+ * clusters under 5% of the day flagged, days above 50,000 valid rides clustered on a 50,000-ride hash
+ * sample.
+ */
+export const DEFAULT_DETECTOR = Object.freeze({
+  algorithm: 'dbscan',
+  features: 'asinh_distance_log_speed',
+  eps: 'auto',
+  epsScale: 3,
+  minSamples: 'auto',
+  minClusterShare: 0.05,
+  sampleSize: 50_000,
+} as const satisfies DetectorParams);
+
+/** The book's recipe: eps 0.3 and min_samples 10 on standardised (distance, duration), noise only. */
+export const BOOK_RECIPE = Object.freeze({
+  algorithm: 'dbscan',
+  features: 'distance_duration',
+  eps: 0.3,
+  minSamples: 10,
+  minClusterShare: 0,
+} as const satisfies DetectorParams);
+
+/** k-means defaults for `--algorithm kmeans` (README). */
+export const KMEANS_DEFAULTS = Object.freeze({
+  algorithm: 'kmeans',
+  features: 'asinh_distance_log_speed',
+  eps: 'auto',
+  minSamples: 'auto',
+  minClusterShare: 0,
+  k: 2,
+  contamination: 0.05,
+  fitSampleSize: 20_000,
+  seed: 1,
+} as const satisfies DetectorParams);
+
+/** What a run actually used: the parameters with every default and 'auto' resolved. */
+export interface ResolvedDetector {
+  algorithm: DetectorAlgorithm;
+  features: FeatureSet;
+  rules: RuleLimits;
+  /** asinh_distance_log_speed: the median distance (km) the day's distances were divided by */
+  distanceScaleKm?: number;
+  /** rides that passed the rules and were scaled */
+  validRides: number;
+  dbscan?: {
+    eps: number;
+    minSamples: number;
+    minClusterShare: number;
+    /** null when eps was given */
+    epsScale: number | null;
+    kDistanceMedian: number | null;
+    /** rides DBSCAN ran on: all valid rides, or the hash sample */
+    clusteredRides: number;
+    sampled: boolean;
+  };
+  kmeans?: {
+    k: number;
+    contamination: number;
+    /** distances to the centroid above this (standardised units) are flagged */
+    threshold: number;
+    /** centroids in standardised units */
+    centroids: number[][];
+    iterations: number;
+    fittedRides: number;
+    seed: number;
+  };
 }
 
 export interface ClusterSummary {
@@ -24,24 +137,34 @@ export interface DetectionResult {
   isOutlier: Uint8Array;
   reasonCode: Uint8Array;
   reasonNames: readonly string[];
-  /** distance to the nearest core ride of a normal cluster, in eps, rounded to 0.001; NaN for rule flags */
+  /**
+   * Rounded to 0.001; NaN for rule flags.
+   * DBSCAN: distance to the nearest core ride of a kept cluster, in eps (> 1 for outliers). When the day
+   * was clustered on a sample, normal rides score 0.
+   * k-means: distance to the nearest centroid / the threshold distance (> 1 for outliers).
+   */
   score: Float64Array;
-  /** cluster id per ride (-1 noise, -2 not clustered because a rule flagged it) */
+  /** cluster (or k-means centroid) id per ride (-1 noise, -2 not clustered because a rule flagged it) */
   labels: Int32Array;
   scaler: ScalerStats | null;
   clusters: ClusterSummary;
   outliers: number;
   outliersByReason: Record<string, number>;
+  resolved: ResolvedDetector;
   timings: { rulesSeconds: number; scaleSeconds: number; clusterSeconds: number; scoreSeconds: number };
 }
 
 const NOISE = reasonCode('noise');
 const SMALL_CLUSTER = reasonCode('small_cluster');
+const KMEANS_DISTANCE = reasonCode('kmeans_distance');
 
-export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Array, params: DbscanParams): DetectionResult {
+export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Array, params: DetectorParams): DetectionResult {
   const n = distanceKm.length;
+  const algorithm = params.algorithm ?? 'dbscan';
+  const featureSet = params.features ?? 'distance_duration';
+  const rules = resolveRuleLimits(params.rules);
   let t = performance.now();
-  const ruleCodes = applyValidityRules(distanceKm, durationMin);
+  const ruleCodes = applyValidityRules(distanceKm, durationMin, rules);
   const validIndex = indicesWhere(ruleCodes, 0);
   const m = validIndex.length;
   const validDistance = new Float64Array(m);
@@ -53,25 +176,12 @@ export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Arr
   const rulesSeconds = since(t);
 
   t = performance.now();
-  const scaled = m > 0 ? standardScale(validDistance, validDuration, ['distance_km', 'duration_min']) : null;
+  const features = rideFeatures(featureSet, validDistance, validDuration);
+  const scaled = m > 0 ? standardScale(features.a, features.b, features.names) : null;
   const scaleSeconds = since(t);
-
-  t = performance.now();
   const xs = scaled?.xs ?? new Float64Array(0);
   const ys = scaled?.ys ?? new Float64Array(0);
-  const dbscan = gridDbscan(xs, ys, params.eps, params.minSamples);
-  const sizes = new Array<number>(dbscan.clusterCount).fill(0);
-  for (let k = 0; k < m; k++) if (dbscan.labels[k] >= 0) sizes[dbscan.labels[k]]++;
-  const keep = new Uint8Array(dbscan.clusterCount);
-  const largest = sizes.indexOf(Math.max(...sizes));
-  for (let c = 0; c < dbscan.clusterCount; c++) {
-    // The largest cluster is normal traffic by definition: a day is never all anomalies.
-    keep[c] = c === largest || sizes[c] >= params.minClusterShare * m ? 1 : 0;
-  }
-  const clusterSeconds = since(t);
 
-  t = performance.now();
-  const distances = dbscan.clusterCount > 0 ? nearestCoreDistances(xs, ys, dbscan, keep) : null;
   const isOutlier = new Uint8Array(n);
   const codes = new Uint8Array(n);
   const score = new Float64Array(n).fill(NaN);
@@ -82,22 +192,84 @@ export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Arr
       codes[i] = ruleCodes[i];
     }
   }
-  for (let k = 0; k < m; k++) {
-    const i = validIndex[k];
-    const label = dbscan.labels[k];
-    labels[i] = label;
-    // With no cluster at all the score falls back to the distance from the day's mean.
-    const distance = distances ? distances[k] : Math.hypot(xs[k], ys[k]);
-    score[i] = Math.round((distance / params.eps) * 1000) / 1000;
-    if (label < 0) {
-      isOutlier[i] = 1;
-      codes[i] = NOISE;
-    } else if (keep[label] === 0) {
-      isOutlier[i] = 1;
-      codes[i] = SMALL_CLUSTER;
+  const resolved: ResolvedDetector = { algorithm, features: featureSet, rules, validRides: m };
+  if (features.distanceScaleKm !== undefined) resolved.distanceScaleKm = features.distanceScaleKm;
+  let clusters: ClusterSummary;
+  let clusterSeconds: number;
+  let scoreSeconds: number;
+
+  if (algorithm === 'kmeans') {
+    t = performance.now();
+    const hashes = rideHashes(validDistance, validDuration);
+    const k = params.k ?? KMEANS_DEFAULTS.k;
+    const contamination = params.contamination ?? KMEANS_DEFAULTS.contamination;
+    const seed = params.seed ?? KMEANS_DEFAULTS.seed;
+    const outcome = kmeansOutliers(xs, ys, hashes, {
+      k,
+      contamination,
+      fitSampleSize: params.fitSampleSize ?? KMEANS_DEFAULTS.fitSampleSize,
+      seed,
+    });
+    const hashSeconds = since(t) - outcome.clusterSeconds - outcome.scoreSeconds;
+    t = performance.now();
+    const threshold = outcome.threshold > 0 ? outcome.threshold : Number.MIN_VALUE;
+    for (let j = 0; j < m; j++) {
+      const i = validIndex[j];
+      labels[i] = outcome.labels[j];
+      score[i] = round3(outcome.distance[j] / threshold);
+      if (outcome.isOutlier[j] === 1) {
+        isOutlier[i] = 1;
+        codes[i] = KMEANS_DISTANCE;
+      }
     }
+    clusters = { count: outcome.centroids.length, sizes: outcome.sizes, small: [] };
+    resolved.kmeans = {
+      k: outcome.centroids.length,
+      contamination,
+      threshold: outcome.threshold,
+      centroids: outcome.centroids,
+      iterations: outcome.iterations,
+      fittedRides: outcome.fittedRides,
+      seed,
+    };
+    clusterSeconds = hashSeconds + outcome.clusterSeconds;
+    scoreSeconds = outcome.scoreSeconds + since(t);
+  } else if (algorithm === 'dbscan') {
+    t = performance.now();
+    const sampleSize = params.minSamples === 'auto' ? (params.sampleSize ?? Infinity) : Infinity;
+    const needHashes = params.eps === 'auto' || m > sampleSize;
+    const hashes = needHashes ? rideHashes(validDistance, validDuration) : null;
+    const hashSeconds = since(t);
+    const outcome = runDbscanDetector(xs, ys, hashes, {
+      eps: params.eps,
+      minSamples: params.minSamples,
+      minClusterShare: params.minClusterShare,
+      epsScale: params.epsScale ?? DEFAULT_DETECTOR.epsScale,
+      sampleSize,
+    });
+    t = performance.now();
+    for (let j = 0; j < m; j++) {
+      const i = validIndex[j];
+      labels[i] = outcome.labels[j];
+      // with no cluster at all the score falls back to the distance from the day's mean
+      const distance = outcome.clusterCount > 0 ? outcome.distance[j] : Math.hypot(xs[j], ys[j]) / outcome.resolved.eps;
+      score[i] = round3(distance);
+      if (outcome.verdict[j] !== 0) {
+        isOutlier[i] = 1;
+        codes[i] = outcome.verdict[j] === VERDICT_NOISE ? NOISE : SMALL_CLUSTER;
+      }
+    }
+    clusters = {
+      count: outcome.clusterCount,
+      sizes: outcome.sizes,
+      small: outcome.sizes.flatMap((_, c) => (outcome.keep[c] ? [] : [c])),
+    };
+    resolved.dbscan = outcome.resolved;
+    clusterSeconds = hashSeconds + outcome.clusterSeconds;
+    scoreSeconds = outcome.scoreSeconds + since(t);
+  } else {
+    throw new RangeError(`unknown algorithm ${String(algorithm)}`);
   }
-  const scoreSeconds = since(t);
 
   const outliersByReason: Record<string, number> = {};
   let outliers = 0;
@@ -114,11 +286,16 @@ export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Arr
     score,
     labels,
     scaler: scaled?.stats ?? null,
-    clusters: { count: dbscan.clusterCount, sizes, small: sizes.flatMap((_, c) => (keep[c] ? [] : [c])) },
+    clusters,
     outliers,
     outliersByReason,
+    resolved,
     timings: { rulesSeconds, scaleSeconds, clusterSeconds, scoreSeconds },
   };
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
 }
 
 function indicesWhere(codes: Uint8Array, value: number): Uint32Array {

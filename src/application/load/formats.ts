@@ -39,14 +39,17 @@ export interface ColumnSpec {
   kind: FieldKind;
   /** a header without it is not this format */
   required: boolean;
+  /** a row with it empty is rejected (a ride needs its times, distance and id; a TLC trip
+   * without, say, its zone ids is still a ride) */
+  valueRequired?: boolean;
 }
 
 const tlcCommon = (prefix: 'tpep' | 'lpep'): ColumnSpec[] => [
   { name: 'VendorID', field: 'vendorId', kind: 'whole', required: false },
-  { name: `${prefix}_pickup_datetime`, field: 'pickup', kind: 'timestamp', required: true },
-  { name: `${prefix}_dropoff_datetime`, field: 'dropoff', kind: 'timestamp', required: true },
+  { name: `${prefix}_pickup_datetime`, field: 'pickup', kind: 'timestamp', required: true, valueRequired: true },
+  { name: `${prefix}_dropoff_datetime`, field: 'dropoff', kind: 'timestamp', required: true, valueRequired: true },
   { name: 'passenger_count', field: 'passengerCount', kind: 'whole', required: false },
-  { name: 'trip_distance', field: 'tripDistanceMi', kind: 'number', required: true },
+  { name: 'trip_distance', field: 'tripDistanceMi', kind: 'number', required: true, valueRequired: true },
   { name: 'RatecodeID', field: 'ratecodeId', kind: 'whole', required: false },
   { name: 'store_and_fwd_flag', field: 'storeAndFwdFlag', kind: 'flag', required: false },
   { name: 'PULocationID', field: 'pickupZoneId', kind: 'whole', required: true },
@@ -65,11 +68,11 @@ const tlcCommon = (prefix: 'tpep' | 'lpep'): ColumnSpec[] => [
 /** Columns per format. Columns a file has beyond these (e.g. cbd_congestion_fee) are ignored. */
 export const FORMAT_COLUMNS: Record<RideFormat, readonly ColumnSpec[]> = {
   'rides-csv': [
-    { name: 'ride_id', field: 'rideId', kind: 'id', required: true },
+    { name: 'ride_id', field: 'rideId', kind: 'id', required: true, valueRequired: true },
     { name: 'taxi_id', field: 'taxiId', kind: 'optionalText', required: true },
-    { name: 'pickup_at', field: 'pickup', kind: 'timestamp', required: true },
-    { name: 'dropoff_at', field: 'dropoff', kind: 'timestamp', required: true },
-    { name: 'distance_km', field: 'distanceKm', kind: 'number', required: true },
+    { name: 'pickup_at', field: 'pickup', kind: 'timestamp', required: true, valueRequired: true },
+    { name: 'dropoff_at', field: 'dropoff', kind: 'timestamp', required: true, valueRequired: true },
+    { name: 'distance_km', field: 'distanceKm', kind: 'number', required: true, valueRequired: true },
   ],
   'tlc-yellow': [...tlcCommon('tpep'), { name: 'airport_fee', field: 'airportFee', kind: 'money', required: false }],
   'tlc-green': [
@@ -113,5 +116,9 @@ export function detectFormat(names: readonly string[]): ColumnLayout | undefined
 }
 
 export function describeFormats(): string {
-  return RIDE_FORMATS.map((f) => `${f} (${FORMAT_COLUMNS[f].filter((c) => c.required).map((c) => c.name).join(', ')}, …)`).join('; ');
+  return RIDE_FORMATS.map((f) => {
+    const columns = FORMAT_COLUMNS[f];
+    const required = columns.filter((c) => c.required).map((c) => c.name);
+    return `${f} (${required.join(', ')}${required.length < columns.length ? ', …' : ''})`;
+  }).join('; ');
 }

@@ -1,96 +1,138 @@
-// Each format's row, validated with zod at the edge. The schema takes a row's values in file
-// order (CSV strings, or Parquet values) and yields a LoadedRide; every column that does not
-// decode becomes an issue whose path is the column and whose message is the reject reason.
+// Each format's row, validated with zod at the edge. The schema takes a row (a CSV line read in
+// place, or a list of values: rowSources.ts) and yields a LoadedRide with its instants, service
+// day and, for TLC, its derived id; every column that does not decode becomes an issue whose
+// path is the column and whose message is the reject reason.
 // One transform over the whole row rather than one zod schema per column: per-column schemas
-// cost about 6 µs a row, which alone would spend most of the 10 s a million rows may take.
+// cost about 6 µs a row, which alone would spend more than half of the 10 s a million rows may
+// take; the transform decodes each column with its decoder (fieldDecoders.ts) and turns each one
+// that fails into an issue.
 import { z } from 'zod';
 import type { LoadedRide } from '../../storage/rideLoads.js';
 import type { ColumnLayout, ColumnSpec } from './formats.js';
-import {
-  decodeFlag,
-  decodeId,
-  decodeNumber,
-  decodeTime,
-  decodeWhole,
-  EXPECTED,
-  INVALID,
-  REASON_CODE,
-  showValue,
-  type TimeValue,
-} from './fieldDecoders.js';
+import { EXPECTED, INVALID, REASON_CODE, showValue, type TimeKind } from './fieldDecoders.js';
+import { CsvLine, ValuesRow, type RowSource } from './rowSources.js';
 import { tlcRideId } from './tlcRideId.js';
+import type { ZoneClock } from './zoneClock.js';
 
 export const MILES_TO_KM = 1.609344;
 
 export type RowOutcome = { ok: true; ride: LoadedRide } | { ok: false; reasonCode: string; reason: string };
 
 export interface RowValidator {
-  schema: z.ZodType<LoadedRide>;
-  validate(values: readonly unknown[]): RowOutcome;
+  schema: z.ZodType<LoadedRide, RowSource>;
+  validate(row: RowSource): RowOutcome;
 }
 
+export interface RowClocks {
+  /** the zone of the file's times without offset (TLC: New York; rides-csv: RIDESCAN_TZ) */
+  source: ZoneClock;
+  /** the zone of service days (RIDESCAN_TZ) */
+  service: ZoneClock;
+}
+
+/**
+ * A row's values in file order (rowSources.ts). Checked as a whole: z.array(z.unknown()) would
+ * parse each value on its own (an object per value, 40% more time for nothing: the decoders
+ * check every value).
+ */
+const RowValues = z.custom<RowSource>((v) => v instanceof CsvLine || v instanceof ValuesRow, 'a row of values');
+
+/** Per row: where the pickup and dropoff times were instants. */
+interface RowScratch {
+  time: TimeKind;
+  pickupInstant: boolean;
+  dropoffInstant: boolean;
+}
+
+type Assign = (ride: LoadedRide, value: never, scratch: RowScratch) => void;
+
+// One setter per field, each storing one named property: the decoding loop stays monomorphic.
+const ASSIGN: Record<ColumnSpec['field'], Assign> = {
+  rideId: (r, v: string) => void (r.rideId = v),
+  taxiId: (r, v: string | null) => void (r.taxiId = v),
+  pickup: (r, v: number, s) => {
+    r.pickupAtMs = v;
+    s.pickupInstant = s.time.instant;
+  },
+  dropoff: (r, v: number, s) => {
+    r.dropoffAtMs = v;
+    s.dropoffInstant = s.time.instant;
+  },
+  distanceKm: (r, v: number) => void (r.distanceKm = v),
+  tripDistanceMi: (r, v: number) => void (r.tripDistanceMi = v),
+  vendorId: (r, v: number | null) => void (r.vendorId = v),
+  passengerCount: (r, v: number | null) => void (r.passengerCount = v),
+  ratecodeId: (r, v: number | null) => void (r.ratecodeId = v),
+  storeAndFwdFlag: (r, v: string | null) => void (r.storeAndFwdFlag = v),
+  pickupZoneId: (r, v: number | null) => void (r.pickupZoneId = v),
+  dropoffZoneId: (r, v: number | null) => void (r.dropoffZoneId = v),
+  paymentType: (r, v: number | null) => void (r.paymentType = v),
+  tripType: (r, v: number | null) => void (r.tripType = v),
+  fareAmount: (r, v: number | null) => void (r.fareAmount = v),
+  extra: (r, v: number | null) => void (r.extra = v),
+  mtaTax: (r, v: number | null) => void (r.mtaTax = v),
+  tipAmount: (r, v: number | null) => void (r.tipAmount = v),
+  tollsAmount: (r, v: number | null) => void (r.tollsAmount = v),
+  ehailFee: (r, v: number | null) => void (r.ehailFee = v),
+  improvementSurcharge: (r, v: number | null) => void (r.improvementSurcharge = v),
+  congestionSurcharge: (r, v: number | null) => void (r.congestionSurcharge = v),
+  airportFee: (r, v: number | null) => void (r.airportFee = v),
+  totalAmount: (r, v: number | null) => void (r.totalAmount = v),
+};
+
 /** The row schema of a format as laid out in one file. */
-export function rowValidator(layout: ColumnLayout): RowValidator {
+export function rowValidator(layout: ColumnLayout, clocks: RowClocks): RowValidator {
   const tlc = layout.format === 'tlc-yellow' || layout.format === 'tlc-green' ? layout.format : null;
-  const columns = layout.columns;
-  const positions = layout.positions;
-  const schema = z.array(z.unknown()).transform((values, ctx): LoadedRide => {
+  const scratch: RowScratch = { time: { instant: false }, pickupInstant: false, dropoffInstant: false };
+  const time = scratch.time;
+  const decoders: Record<ColumnSpec['kind'], (row: RowSource, position: number) => unknown> = {
+    timestamp: (row, position) => row.time(position, time),
+    number: (row, position) => row.number(position),
+    money: (row, position) => row.number(position),
+    whole: (row, position) => row.whole(position),
+    flag: (row, position) => row.flag(position),
+    id: (row, position) => row.text(position),
+    optionalText: (row, position) => row.text(position),
+  };
+  const steps = layout.columns.map((column, i) => ({
+    column,
+    position: layout.positions[i],
+    decode: decoders[column.kind],
+    assign: ASSIGN[column.field],
+    required: column.valueRequired === true,
+  }));
+  const schema = RowValues.transform((row, ctx): LoadedRide => {
     const ride = emptyRide();
-    let pickup: TimeValue | null = null;
-    let dropoff: TimeValue | null = null;
-    const bad = (column: ColumnSpec, raw: unknown) =>
-      ctx.addIssue({
-        code: 'custom',
-        path: [column.name],
-        message: raw === null || raw === undefined || raw === '' ? `${column.name} is empty` : `${column.name} ${showValue(raw)} ${EXPECTED[column.kind]}`,
-        params: { reasonCode: raw === null || raw === undefined || raw === '' ? 'missing_value' : REASON_CODE[column.kind] },
-      });
-    for (let i = 0; i < columns.length; i++) {
-      const column = columns[i];
-      const raw = positions[i] < 0 ? null : values[positions[i]];
-      let value: unknown;
-      switch (column.kind) {
-        case 'timestamp':
-          value = decodeTime(raw);
-          break;
-        case 'number':
-        case 'money':
-          value = decodeNumber(raw);
-          break;
-        case 'whole':
-          value = decodeWhole(raw);
-          break;
-        case 'flag':
-          value = decodeFlag(raw);
-          break;
-        case 'id':
-        case 'optionalText':
-          value = decodeId(raw);
-          break;
+    let valid = true;
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i];
+      const value = step.position < 0 ? null : step.decode(row, step.position);
+      if (value === INVALID || (value === null && step.required)) {
+        ctx.addIssue(issueFor(step.column, step.position < 0 ? null : row.raw(step.position)));
+        valid = false;
+      } else {
+        step.assign(ride, value as never, scratch);
       }
-      if (value === INVALID || (value === null && column.required && column.kind !== 'optionalText')) {
-        bad(column, raw);
-        continue;
-      }
-      if (column.field === 'pickup') pickup = value as TimeValue | null;
-      else if (column.field === 'dropoff') dropoff = value as TimeValue | null;
-      else (ride as unknown as Record<string, unknown>)[column.field] = value;
     }
-    if (pickup === null || dropoff === null) return z.NEVER; // reported above
-    if (pickup.instant) ride.pickupUtcMs = pickup.ms;
-    else ride.pickupLocalMs = pickup.ms;
-    if (dropoff.instant) ride.dropoffUtcMs = dropoff.ms;
-    else ride.dropoffLocalMs = dropoff.ms;
+    if (!valid) return z.NEVER;
+    const pickup = ride.pickupAtMs;
+    const dropoff = ride.dropoffAtMs;
+    if (!scratch.pickupInstant) ride.pickupAtMs = clocks.source.instantOf(pickup);
+    if (!scratch.dropoffInstant) ride.dropoffAtMs = clocks.source.instantOf(dropoff);
+    ride.serviceDay = clocks.service.localDay(ride.pickupAtMs);
     if (tlc) {
       ride.distanceKm = ride.tripDistanceMi! * MILES_TO_KM;
-      ride.rideId = tlcRideId(tlc, ride, pickup.ms, dropoff.ms);
+      // the id hashes the wall-clock times, whichever way the file stored them
+      const pickupWall = scratch.pickupInstant ? pickup + clocks.source.offsetAt(pickup) : pickup;
+      const dropoffWall = scratch.dropoffInstant ? dropoff + clocks.source.offsetAt(dropoff) : dropoff;
+      ride.rideId = tlcRideId(tlc, ride, pickupWall, dropoffWall);
     }
     return ride;
   });
   return {
     schema,
-    validate(values) {
-      const parsed = schema.safeParse(values);
+    validate(row) {
+      const parsed = schema.safeParse(row);
       if (parsed.success) return { ok: true, ride: parsed.data };
       const issues = parsed.error.issues;
       const first = issues[0] as { params?: { reasonCode?: string } };
@@ -103,15 +145,24 @@ export function rowValidator(layout: ColumnLayout): RowValidator {
   };
 }
 
+function issueFor(column: ColumnSpec, raw: unknown) {
+  const empty = raw === null || raw === undefined || raw === '';
+  return {
+    code: 'custom' as const,
+    path: [column.name],
+    message: empty ? `${column.name} is empty` : `${column.name} ${showValue(raw)} ${EXPECTED[column.kind]}`,
+    params: { reasonCode: empty ? 'missing_value' : REASON_CODE[column.kind] },
+  };
+}
+
 /** Every field present from the start, so that all rides share one object shape. */
 function emptyRide(): LoadedRide {
   return {
     rideId: '',
     taxiId: null,
-    pickupLocalMs: null,
-    dropoffLocalMs: null,
-    pickupUtcMs: null,
-    dropoffUtcMs: null,
+    pickupAtMs: 0,
+    dropoffAtMs: 0,
+    serviceDay: 0,
     distanceKm: 0,
     tripDistanceMi: null,
     vendorId: null,

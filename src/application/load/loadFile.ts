@@ -1,0 +1,65 @@
+// Loads one ride file: inspect it (an unreadable file fails here, before anything is written),
+// then stream its batches into its own transaction and return the account.
+import type { Database } from '../../storage/database.js';
+import { loadRideBatches, type FileLoadAccount } from '../../storage/rideLoads.js';
+import { TLC_TIME_ZONE, type RequestedFormat } from './formats.js';
+import { inspectRideFile, type RideFile } from './inspectFile.js';
+import { rideBatches, type ReadProgress } from './rideBatches.js';
+import { ZoneClock } from './zoneClock.js';
+
+export interface LoadFileOptions {
+  format: RequestedFormat;
+  dryRun: boolean;
+  /** RIDESCAN_TZ: service days are local dates of pickup there; rides-csv times without offset are local there */
+  serviceTimeZone: string;
+  /** called once the file is inspected, before its rows are read */
+  onStart?: (file: RideFile) => void;
+  onProgress?: (progress: ReadProgress) => void;
+}
+
+export interface FileLoadResult {
+  path: string;
+  name: string;
+  bytes: number;
+  container: RideFile['container'];
+  format: RideFile['layout']['format'];
+  /** the format was picked by --format auto */
+  detected: boolean;
+  ignoredColumns: string[];
+  account: FileLoadAccount;
+  seconds: number;
+}
+
+export async function loadRideFile(db: Database, path: string, options: LoadFileOptions): Promise<FileLoadResult> {
+  const started = performance.now();
+  const file = await inspectRideFile(path, options.format);
+  options.onStart?.(file);
+  const format = file.layout.format;
+  const sourceTimeZone = format === 'rides-csv' ? options.serviceTimeZone : TLC_TIME_ZONE;
+  const clocks = { source: new ZoneClock(sourceTimeZone), service: new ZoneClock(options.serviceTimeZone) };
+  const account = await loadRideBatches(
+    db,
+    {
+      fileName: file.name,
+      filePath: file.path,
+      fileBytes: file.bytes,
+      format,
+      container: file.container,
+      sourceTimeZone,
+      serviceTimeZone: options.serviceTimeZone,
+      dryRun: options.dryRun,
+    },
+    rideBatches(file, clocks, options.onProgress),
+  );
+  return {
+    path: file.path,
+    name: file.name,
+    bytes: file.bytes,
+    container: file.container,
+    format,
+    detected: file.detected,
+    ignoredColumns: file.ignoredColumns,
+    account,
+    seconds: (performance.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,94 @@
+// Drift: does today's summary sit far from the trailing days'? For every metric of summaryMetrics, the
+// robust z-score of today's value against the trailing window: (value − median) / (1.4826 · MAD), the
+// MAD scaled to a standard deviation for normal data. Far = |z| above the threshold (default 3) on any
+// metric. With too few trailing days there is no verdict.
+import { summaryMetrics, type DaySummary } from './featureSummary.js';
+
+export interface DriftOptions {
+  /** trailing days compared against: the last `window` of those given (default 14) */
+  window: number;
+  /** |robust z| above this is drift (default 3) */
+  threshold: number;
+  /** fewer trailing days than this: no verdict (default 5) */
+  minDays: number;
+  /**
+   * Floors of the deviation, so that a metric flat over the window (MAD 0) does not call every change
+   * drift: rates (flag_rate*) use at least `rate` (default 0.001, a tenth of a percentage point), the
+   * features at least `relative` × |median| (default 0.01).
+   */
+  minScale: { rate: number; relative: number };
+}
+
+export const DEFAULT_DRIFT_OPTIONS: Readonly<DriftOptions> = Object.freeze({
+  window: 14,
+  threshold: 3,
+  minDays: 5,
+  minScale: Object.freeze({ rate: 0.001, relative: 0.01 }),
+});
+
+export interface DriftSignal {
+  metric: string;
+  value: number;
+  /** of the trailing window */
+  median: number;
+  mad: number;
+  /** the deviation used: max(1.4826 · MAD, floor) */
+  scale: number;
+  robustZ: number;
+  drift: boolean;
+}
+
+export interface DriftResult {
+  /** 'insufficient_history': fewer trailing days than minDays, no verdict (drift is false) */
+  verdict: 'drift' | 'stable' | 'insufficient_history';
+  drift: boolean;
+  /** trailing days used */
+  trailingDays: number;
+  /** the metrics beyond the threshold, largest |z| first */
+  drifted: string[];
+  /** every metric compared (none without a verdict) */
+  signals: DriftSignal[];
+  options: DriftOptions;
+}
+
+/** Today's summary against the trailing days' (oldest first; the last `window` are used). */
+export function checkDrift(today: DaySummary, trailing: DaySummary[], options: Partial<DriftOptions> = {}): DriftResult {
+  const opts: DriftOptions = {
+    ...DEFAULT_DRIFT_OPTIONS,
+    ...options,
+    minScale: { ...DEFAULT_DRIFT_OPTIONS.minScale, ...options.minScale },
+  };
+  const days = trailing.slice(Math.max(0, trailing.length - opts.window));
+  if (days.length < opts.minDays) {
+    return { verdict: 'insufficient_history', drift: false, trailingDays: days.length, drifted: [], signals: [], options: opts };
+  }
+  const now = summaryMetrics(today);
+  const history = days.map(summaryMetrics);
+  // a reason that flagged nothing on a day has rate 0 that day
+  const names = new Set([...Object.keys(now), ...history.flatMap((h) => Object.keys(h))]);
+  const signals: DriftSignal[] = [];
+  for (const metric of names) {
+    const isRate = metric.startsWith('flag_rate');
+    const value = now[metric] ?? (isRate ? 0 : NaN);
+    const past = history.map((h) => h[metric] ?? (isRate ? 0 : NaN)).filter((v) => !Number.isNaN(v));
+    if (Number.isNaN(value) || past.length < opts.minDays) continue;
+    const median = medianOf(past);
+    const mad = medianOf(past.map((v) => Math.abs(v - median)));
+    const floor = isRate ? opts.minScale.rate : opts.minScale.relative * Math.abs(median);
+    const scale = Math.max(1.4826 * mad, floor, Number.MIN_VALUE);
+    const robustZ = (value - median) / scale;
+    signals.push({ metric, value, median, mad, scale, robustZ, drift: Math.abs(robustZ) > opts.threshold });
+  }
+  signals.sort((a, b) => a.metric.localeCompare(b.metric));
+  const drifted = signals
+    .filter((s) => s.drift)
+    .sort((a, b) => Math.abs(b.robustZ) - Math.abs(a.robustZ))
+    .map((s) => s.metric);
+  return { verdict: drifted.length > 0 ? 'drift' : 'stable', drift: drifted.length > 0, trailingDays: days.length, drifted, signals, options: opts };
+}
+
+function medianOf(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const h = v.length >> 1;
+  return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+}
