@@ -8,7 +8,7 @@ import { migrateToLatest } from '../src/storage/migrate.js';
 import { simulateDay } from '../src/application/simulateDay.js';
 import { planBackfill, runBackfill } from '../src/application/backfill.js';
 import { createLogger } from '../src/application/logger.js';
-import { DEFAULT_DBSCAN } from '../src/application/config.js';
+import { DEFAULT_DETECTOR } from '../src/compute/detectOutliers.js';
 import { parseCount } from '../src/application/cliOptions.js';
 import { addDays } from '../src/application/serviceDays.js';
 import { formatTable } from '../src/application/formatTable.js';
@@ -49,7 +49,7 @@ for (const concurrency of options.concurrency.split(',').map(Number)) {
   if (config.databaseUrl) await db.knex.raw('vacuum analyze rides');
   const plan = await planBackfill(db, { from, to, onlyMissing: false, stale: false });
   t = performance.now();
-  const outcomes = await runBackfill(db, plan, { params: { ...DEFAULT_DBSCAN }, concurrency, onlyIfNeeded: false, log });
+  const outcomes = await runBackfill(db, plan, { params: { ...DEFAULT_DETECTOR }, concurrency, onlyIfNeeded: false, log });
   const seconds = (performance.now() - t) / 1000;
   const succeeded = outcomes.filter((o) => o.status === 'succeeded').length;
   const rides = outcomes.reduce((sum, o) => sum + (o.status === 'succeeded' ? o.run.rides : 0), 0);

@@ -12,7 +12,7 @@ import { openDatabase } from '../src/storage/database.js';
 import { migrateToLatest } from '../src/storage/migrate.js';
 import { simulateDay } from '../src/application/simulateDay.js';
 import { detectDay } from '../src/application/detectDay.js';
-import { DEFAULT_DBSCAN } from '../src/application/config.js';
+import { DEFAULT_DETECTOR } from '../src/compute/detectOutliers.js';
 import { parseCount } from '../src/application/cliOptions.js';
 import { formatTable } from '../src/application/formatTable.js';
 
@@ -41,7 +41,7 @@ const dataDir = join(config.home, 'db');
 
 if (options.detectOnly) {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir });
-  const r = await detectDay(db, { serviceDate: options.detectOnly, params: { ...DEFAULT_DBSCAN }, trigger: 'bench' });
+  const r = await detectDay(db, { serviceDate: options.detectOnly, params: { ...DEFAULT_DETECTOR }, trigger: 'bench' });
   await db.close();
   if (r.status !== 'succeeded') throw new Error(r.error);
   const result: PhaseResult = {

@@ -5,7 +5,7 @@
 import type { Database } from '../src/storage/database.js';
 import { dayStatuses } from '../src/storage/dayStatus.js';
 import { markAbandonedRuns } from '../src/storage/runs.js';
-import type { DbscanParams } from '../src/compute/detectOutliers.js';
+import type { DetectorParams } from '../src/compute/detectOutliers.js';
 import { scoreServiceDay, type DayOutcome } from '../src/application/scoreServiceDay.js';
 import { addDays, localDateOf } from '../src/application/serviceDays.js';
 import type { Logger } from '../src/application/logger.js';
@@ -21,7 +21,7 @@ export interface NightlyTickOptions {
   now: Date;
   timeZone: string;
   catchUpDays: number;
-  params: DbscanParams;
+  params: DetectorParams;
   log: Logger;
   /** checked between days: a stopping scheduler starts no new day */
   shouldStop?: () => boolean;

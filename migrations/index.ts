@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import * as m001 from './001_rides_and_runs.js';
 import * as m002 from './002_load.js';
 import * as m003 from './003_ride_outliers_view.js';
+import * as m004 from './004_run_monitoring.js';
 
 export interface Migration {
   name: string;
@@ -15,4 +16,5 @@ export const migrations: Migration[] = [
   { name: '001_rides_and_runs', ...m001 },
   { name: '002_load', ...m002 },
   { name: '003_ride_outliers_view', ...m003 },
+  { name: '004_run_monitoring', ...m004 },
 ];

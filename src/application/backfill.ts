@@ -3,7 +3,7 @@
 // (as kysely's migrator returns a result per migration).
 import type { Database } from '../storage/database.js';
 import { dayStatuses, type DayState } from '../storage/dayStatus.js';
-import type { DbscanParams } from '../compute/detectOutliers.js';
+import type { DetectorParams } from '../compute/detectOutliers.js';
 import { scoreServiceDay, type DayOutcome } from './scoreServiceDay.js';
 import { datesBetween } from './serviceDays.js';
 import type { Logger } from './logger.js';
@@ -47,7 +47,7 @@ export interface BackfillProgress {
 }
 
 export interface BackfillOptions {
-  params: DbscanParams;
+  params: DetectorParams;
   /** re-check each selected day under its lock (selective backfills: --only-missing, --stale) */
   onlyIfNeeded: boolean;
   concurrency: number;

@@ -1,8 +1,8 @@
 // What the commands of the CLI share: flag parsers built from zod schemas (messages name the
 // problem, commander names the flag), the DBSCAN flags, and the help text on configuration.
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
-import { IsoDate, DbscanFlags, DEFAULT_DBSCAN, type RidescanConfig } from './config.js';
+import { IsoDate, type RidescanConfig } from './config.js';
 
 export interface CommandContext {
   /** the configuration, resolved on first use (so that --help works with a broken environment) */
@@ -43,22 +43,3 @@ export const parseCount = parseWith(
 );
 export const parseSeed = parseWith(z.number().int('must be a whole number').min(0, 'must be 0 or more'), asNumber);
 export const parseShareInclusive = parseWith(z.number().min(0, 'must be within [0, 1]').max(1, 'must be within [0, 1]'), asNumber);
-
-export function addDbscanOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option('--eps <number>', 'DBSCAN neighbourhood radius, in standard deviations of the day')
-        .argParser(parseWith(DbscanFlags.shape.eps, asNumber))
-        .default(DEFAULT_DBSCAN.eps),
-    )
-    .addOption(
-      new Option('--min-samples <n>', 'rides within eps (itself included) that make a ride a core ride')
-        .argParser(parseWith(DbscanFlags.shape.minSamples, asNumber))
-        .default(DEFAULT_DBSCAN.minSamples),
-    )
-    .addOption(
-      new Option('--min-cluster-share <share>', 'clusters holding less than this share of the day are outliers; 0 = noise only (the book)')
-        .argParser(parseWith(DbscanFlags.shape.minClusterShare, asNumber))
-        .default(DEFAULT_DBSCAN.minClusterShare),
-    );
-}

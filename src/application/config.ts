@@ -67,11 +67,5 @@ export const IsoDate = z
     message: 'is not a calendar date',
   });
 
-export const DbscanFlags = z.object({
-  eps: z.number().positive('must be greater than 0').finite(),
-  minSamples: z.number().int('must be a whole number').min(1, 'must be at least 1'),
-  minClusterShare: z.number().min(0, 'must be within [0, 1)').lt(1, 'must be within [0, 1)'),
-});
-
-/** The default detector: the book's eps and min_samples, plus the small-cluster rule (README). */
-export const DEFAULT_DBSCAN = { eps: 0.3, minSamples: 10, minClusterShare: 0.05 } as const;
+/** The default detector (README, "Choosing the default detector"). */
+export { DEFAULT_DETECTOR as DEFAULT_DBSCAN } from '../compute/detectOutliers.js';

@@ -2,7 +2,6 @@
 // a fresh machine): migrate, make sure the demo day has rides, score it, show the summary and
 // the day's top outliers as the operations team would query them.
 import type { RidescanConfig } from './config.js';
-import { DEFAULT_DBSCAN } from './config.js';
 import { EXIT } from './exitCodes.js';
 import { openConfiguredDatabase } from './openConfiguredDatabase.js';
 import { migrateToLatest } from '../storage/migrate.js';
@@ -10,6 +9,7 @@ import { countRidesByDay } from '../storage/rides.js';
 import { topOutliers } from '../storage/outlierQueries.js';
 import { simulateDay } from './simulateDay.js';
 import { detectDay } from './detectDay.js';
+import { DEFAULT_DETECTOR } from '../compute/detectOutliers.js';
 import { formatDetectSummary } from './formatSummary.js';
 
 export async function runDemo(config: RidescanConfig, options: { date: string; rides: number }): Promise<number> {
@@ -25,7 +25,7 @@ export async function runDemo(config: RidescanConfig, options: { date: string; r
     } else {
       console.log(`${existing} rides already present for ${options.date}`);
     }
-    const result = await detectDay(db, { serviceDate: options.date, params: { ...DEFAULT_DBSCAN }, trigger: 'demo' });
+    const result = await detectDay(db, { serviceDate: options.date, params: { ...DEFAULT_DETECTOR }, trigger: 'demo' });
     console.log();
     console.log(formatDetectSummary(result, db.describe));
     if (result.status !== 'succeeded') return EXIT.failed;

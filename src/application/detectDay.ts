@@ -5,13 +5,15 @@ import type { Knex } from 'knex';
 import type { Database } from '../storage/database.js';
 import { readRidesForDay } from '../storage/rides.js';
 import { writeFlags, DayChangedDuringRunError } from '../storage/flags.js';
-import { finishRunFailed, startRun } from '../storage/runs.js';
-import { detectOutliers, type ClusterSummary, type DbscanParams } from '../compute/detectOutliers.js';
+import { finishRunFailed, startRun, trailingSummaries } from '../storage/runs.js';
+import { detectOutliers, type ClusterSummary, type DetectorParams, type ResolvedDetector } from '../compute/detectOutliers.js';
+import { summarizeDay, type DaySummary } from '../compute/featureSummary.js';
+import { checkDrift, DEFAULT_DRIFT_OPTIONS, type DriftResult } from '../compute/driftCheck.js';
 import { initTensorBackend } from '../compute/tensorBackend.js';
 
 export interface DetectDayOptions {
   serviceDate: string;
-  params: DbscanParams;
+  params: DetectorParams;
   trigger: string;
   /** test hook: runs inside the write transaction, after the flags are staged */
   beforeCommit?: (trx: Knex.Transaction) => Promise<void>;
@@ -39,7 +41,11 @@ export interface DetectDayResult {
   clusters: ClusterSummary;
   flagsWritten: number;
   tensorBackend: string | null;
-  params: DbscanParams;
+  params: DetectorParams;
+  /** what the parameters resolved to (eps actually used, defaults filled in) */
+  resolved: ResolvedDetector | null;
+  featureSummary: DaySummary | null;
+  drift: DriftResult | null;
   scaler: { features: string[]; mean: number[]; std: number[] } | null;
   timings: { readSeconds: number; computeSeconds: number; writeSeconds: number; totalSeconds: number; clusterSeconds: number };
 }
@@ -50,7 +56,7 @@ export async function detectDay(db: Database, options: DetectDayOptions): Promis
   const runId = await startRun(db, {
     serviceDate,
     trigger: options.trigger,
-    algorithm: 'dbscan',
+    algorithm: params.algorithm ?? 'dbscan',
     parameters: { ...params },
   });
   const result: DetectDayResult = {
@@ -65,6 +71,9 @@ export async function detectDay(db: Database, options: DetectDayOptions): Promis
     flagsWritten: 0,
     tensorBackend: null,
     params,
+    resolved: null,
+    featureSummary: null,
+    drift: null,
     scaler: null,
     timings: { readSeconds: 0, computeSeconds: 0, writeSeconds: 0, totalSeconds: 0, clusterSeconds: 0 },
   };
@@ -108,6 +117,12 @@ async function scoreOnce(db: Database, runId: number, options: DetectDayOptions,
   result.outliersByReason = detection.outliersByReason;
   result.clusters = detection.clusters;
   result.scaler = detection.scaler;
+  result.resolved = detection.resolved;
+  // Monitoring: the day's feature summary against the trailing days' (README, Monitoring).
+  result.featureSummary = summarizeDay(rides.distanceKm, rides.durationMin, detection);
+  const trailing = (await trailingSummaries(db, options.serviceDate, DEFAULT_DRIFT_OPTIONS.window)) as unknown as DaySummary[];
+  const drift = checkDrift(result.featureSummary, trailing);
+  result.drift = drift;
   await options.afterRead?.(result.attempts);
 
   options.onPhase?.('write', runId);
@@ -133,6 +148,10 @@ async function scoreOnce(db: Database, runId: number, options: DetectDayOptions,
         total_s: since(started),
         attempts: result.attempts,
       },
+      parameters: { ...options.params, resolved: detection.resolved },
+      featureSummary: { ...result.featureSummary },
+      drift: { ...drift },
+      driftWarning: drift.drift,
     }),
     options.beforeCommit,
   );

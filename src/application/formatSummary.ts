@@ -1,5 +1,6 @@
 // The one-screen summary that `ridescan detect` prints.
 import type { DetectDayResult } from './detectDay.js';
+import { describeDetector } from './detectorFlags.js';
 
 const int = new Intl.NumberFormat('en-US');
 const fixed = (v: number, digits = 2) => v.toFixed(digits);
@@ -24,8 +25,21 @@ export function formatDetectSummary(result: DetectDayResult, databaseName: strin
   const more = sizes.length > 6 ? ` · … ${sizes.length - 6} more` : '';
   lines.push(`  clusters        ${result.clusters.count}${sizes.length ? ` (sizes ${shown}${more}; small: ${result.clusters.small.length})` : ''}`);
   lines.push(`  flags written   ${int.format(result.flagsWritten)} (rides whose flag, reason or score changed)`);
-  const p = result.params;
-  lines.push(`  parameters      eps ${p.eps} · min_samples ${p.minSamples} · min_cluster_share ${p.minClusterShare}`);
+  lines.push(`  detector        ${describeDetector(result.params)}`);
+  const r = result.resolved;
+  if (r?.dbscan) {
+    lines.push(
+      `  resolved        eps ${r.dbscan.eps.toFixed(3)} · min_samples ${r.dbscan.minSamples} · clustered ${r.dbscan.clusteredRides.toLocaleString('en-US')} rides${r.dbscan.sampled ? ' (a sample)' : ''}`,
+    );
+  } else if (r?.kmeans) {
+    lines.push(`  resolved        k ${r.kmeans.k} · threshold ${r.kmeans.threshold.toFixed(3)} · fitted on ${r.kmeans.fittedRides.toLocaleString('en-US')} rides`);
+  }
+  if (result.drift) {
+    const d = result.drift;
+    lines.push(
+      `  drift           ${d.verdict === 'drift' ? `WARNING: ${d.drifted.join(', ')} far from the last ${d.trailingDays} days` : d.verdict === 'stable' ? `none (against ${d.trailingDays} trailing days)` : `no verdict (${d.trailingDays} trailing days, need ${d.options.minDays})`}`,
+    );
+  }
   if (result.scaler) {
     const s = result.scaler;
     lines.push(

@@ -5,7 +5,7 @@
 // so that the embedded one is free for other commands between ticks.
 import cron from 'node-cron';
 import { NIGHTLY_JOB, nightlyTick } from '../../jobs/nightly.js';
-import type { DbscanParams } from '../compute/detectOutliers.js';
+import type { DetectorParams } from '../compute/detectOutliers.js';
 import { migrateToLatest } from '../storage/migrate.js';
 import type { RidescanConfig } from './config.js';
 import { EXIT, CliError } from './exitCodes.js';
@@ -18,7 +18,7 @@ export interface SchedulerOptions {
   cron: string;
   catchUpDays: number;
   once: boolean;
-  params: DbscanParams;
+  params: DetectorParams;
   log: Logger;
   /** how long a run in progress may take to finish after SIGTERM/SIGINT */
   graceMs: number;

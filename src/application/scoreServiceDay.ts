@@ -3,7 +3,7 @@
 import type { Database } from '../storage/database.js';
 import { tryLockServiceDay } from '../storage/dayLocks.js';
 import { dayStatuses } from '../storage/dayStatus.js';
-import type { DbscanParams } from '../compute/detectOutliers.js';
+import type { DetectorParams } from '../compute/detectOutliers.js';
 import { detectDay, type DetectDayResult } from './detectDay.js';
 import type { Logger } from './logger.js';
 
@@ -13,7 +13,7 @@ export type DayOutcome =
   | { day: string; status: 'skipped'; why: string };
 
 export interface ScoreDayOptions {
-  params: DbscanParams;
+  params: DetectorParams;
   trigger: string;
   log: Logger;
   /** attempts for transient errors (connection refused or reset, serialization failure, deadlock) */
@@ -96,9 +96,13 @@ export async function scoreServiceDay(db: Database, day: string, options: ScoreD
           outliers: run.outliers,
           flagsWritten: run.flagsWritten,
           seconds: Number(run.timings.totalSeconds.toFixed(3)),
+          drift: run.drift?.verdict,
         },
         `scored ${day}`,
       );
+      if (run.drift?.drift) {
+        options.log.warn({ day, runId: run.runId, drift: run.drift.drifted }, `drift warning: ${day} is far from the trailing days on ${run.drift.drifted.join(', ')}`);
+      }
       return { day, status: 'succeeded', run, attempts: attempt };
     }
     if (attempt < maxAttempts && isTransient(run.errorCode, run.error)) {

@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import type { Database } from './database.js';
-import { ABANDONED_RUNS } from './sql.js';
+import { ABANDONED_RUNS, TRAILING_SUMMARIES } from './sql.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed';
 
@@ -22,6 +22,11 @@ export interface RunOutcome {
   clusters: Record<string, unknown>;
   flagsWritten: number;
   timings: Record<string, number>;
+  /** the parameters as asked for, plus what they resolved to ('auto' eps, defaults) */
+  parameters: Record<string, unknown>;
+  featureSummary: Record<string, unknown>;
+  drift: Record<string, unknown>;
+  driftWarning: boolean;
 }
 
 export interface RunRow {
@@ -42,6 +47,9 @@ export interface RunRow {
   flags_written: number | null;
   timings: Record<string, number> | null;
   error: string | null;
+  feature_summary: Record<string, unknown> | null;
+  drift: { verdict: string; drifted: string[] } | null;
+  drift_warning: boolean;
   hostname: string | null;
   pid: number | null;
 }
@@ -76,6 +84,10 @@ export async function finishRunSucceeded(trx: Knex.Transaction, runId: number, o
       clusters: JSON.stringify(outcome.clusters),
       flags_written: outcome.flagsWritten,
       timings: JSON.stringify(outcome.timings),
+      parameters: JSON.stringify(outcome.parameters),
+      feature_summary: JSON.stringify(outcome.featureSummary),
+      drift: JSON.stringify(outcome.drift),
+      drift_warning: outcome.driftWarning,
     });
 }
 
@@ -129,4 +141,13 @@ function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Feature summaries of the days before `serviceDate` (at most `days` back), from each day's latest
+ * succeeded run, oldest first: the trailing window a new run is checked for drift against.
+ */
+export async function trailingSummaries(db: Database, serviceDate: string, days: number): Promise<Record<string, unknown>[]> {
+  const { rows } = await db.knex.raw(TRAILING_SUMMARIES, { day: serviceDate, days });
+  return (rows as { feature_summary: Record<string, unknown> }[]).map((r) => r.feature_summary);
 }

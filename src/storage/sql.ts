@@ -75,3 +75,13 @@ export const DAY_STATUS = `with days as (
 // Runs left 'running' by a process of this host that no longer exists.
 export const ABANDONED_RUNS = `select id, pid from detection_runs
   where status = 'running' and hostname = ? and pid is not null and pid <> ?`;
+
+// The latest succeeded run's feature summary per day, for the days before :day.
+export const TRAILING_SUMMARIES = `select feature_summary from (
+    select distinct on (service_date) service_date, feature_summary
+    from detection_runs
+    where status = 'succeeded' and feature_summary is not null
+      and service_date < :day::date and service_date >= :day::date - :days::int
+    order by service_date, id desc
+  ) latest
+  order by service_date`;

@@ -24,7 +24,7 @@ describe('ridescan CLI: help and usage errors', () => {
     for (const word of ['migrate', 'simulate', 'detect', 'DATABASE_URL', 'RIDESCAN_TZ', 'Exit codes']) expect(top.stdout).toContain(word);
     const detect = await runCli(['detect', '--help'], embedded(freshHome()));
     expect(detect.code).toBe(0);
-    for (const flag of ['--date', '--eps', '--min-samples', '--min-cluster-share', '(default: 0.3)']) expect(detect.stdout).toContain(flag);
+    for (const flag of ['--date', '--eps', '--min-samples', '--min-cluster-share', '--algorithm', '(default: "auto")']) expect(detect.stdout).toContain(flag);
   });
 
   it.each([
@@ -111,7 +111,7 @@ describe.each(targets)('ridescan CLI on $name', (target) => {
     const json = await runCli(['detect', '--date', '2021-06-01', '--json', '--min-cluster-share', '0'], env);
     expect(json.code).toBe(0);
     const result = JSON.parse(json.stdout);
-    expect(result).toMatchObject({ status: 'succeeded', rides: 4000, params: { eps: 0.3, minSamples: 10, minClusterShare: 0 } });
+    expect(result).toMatchObject({ status: 'succeeded', rides: 4000, params: { eps: 'auto', minSamples: 'auto', minClusterShare: 0 } });
     expect(Object.keys(result.outliersByReason)).not.toContain('small_cluster');
 
     const remigrate = await runCli(['migrate'], env);

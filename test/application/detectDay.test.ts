@@ -69,7 +69,7 @@ describe.each(databaseTargets)('detectDay on $name', (target) => {
 
     const run = await getRun(t.db, result.runId);
     expect(run).toMatchObject({ status: 'succeeded', service_date: DAY, trigger: 'test', algorithm: 'dbscan', rides_scored: 3003 });
-    expect(run!.parameters).toEqual(params);
+    expect(run!.parameters).toMatchObject({ ...params, resolved: { algorithm: 'dbscan', dbscan: { eps: 0.3, minSamples: 10, minClusterShare: 0.05 } } });
     expect(run!.tensor_backend).toBe(result.tensorBackend);
     expect(run!.scaler).toMatchObject({ features: ['distance_km', 'duration_min'] });
     expect(run!.finished_at).not.toBeNull();

@@ -77,3 +77,25 @@ describe('drift against the trailing days', () => {
     expect(checkDrift(today, [], { minDays: 0 }).verdict).toBe('stable'); // nothing to compare with
   });
 });
+
+describe('drift check on simulated days (sampling noise is not drift)', () => {
+  it('calls no day of one distribution drifted, and a day with half its rides anomalous drifted', async () => {
+    const { simulateRides } = await import('../../src/compute/simulateRides.js');
+    const { detectOutliers, DEFAULT_DETECTOR } = await import('../../src/compute/detectOutliers.js');
+    const { summarizeDay } = await import('../../src/compute/featureSummary.js');
+    const { initTensorBackend } = await import('../../src/compute/tensorBackend.js');
+    await initTensorBackend();
+    const summaries = [];
+    const verdicts: string[] = [];
+    for (let k = 0; k < 12; k++) {
+      const d = simulateRides(2000, 300 + k);
+      const s = summarizeDay(d.distanceKm, d.durationMin, detectOutliers(d.distanceKm, d.durationMin, { ...DEFAULT_DETECTOR }));
+      verdicts.push(checkDrift(s, summaries).verdict);
+      summaries.push(s);
+    }
+    expect(verdicts.filter((v) => v === 'drift')).toEqual([]);
+    const odd = simulateRides(2000, 999, 0.5);
+    const s = summarizeDay(odd.distanceKm, odd.durationMin, detectOutliers(odd.distanceKm, odd.durationMin, { ...DEFAULT_DETECTOR }));
+    expect(checkDrift(s, summaries).drifted).toContain('flag_rate');
+  });
+});

@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { z } from 'zod';
-import { addDbscanOptions, ENVIRONMENT_HELP, parseDate, parseWith, type CommandContext } from '../cliOptions.js';
+import { ENVIRONMENT_HELP, parseDate, parseWith, type CommandContext } from '../cliOptions.js';
+import { addDetectorOptions, detectorParamsFromFlags } from '../detectorFlags.js';
 import { openConfiguredDatabase } from '../openConfiguredDatabase.js';
 import { planBackfill, runBackfill, type BackfillProgress } from '../backfill.js';
 import { createLogger } from '../logger.js';
@@ -19,13 +20,11 @@ interface BackfillFlags {
   concurrency: number;
   dryRun?: boolean;
   json?: boolean;
-  eps: number;
-  minSamples: number;
-  minClusterShare: number;
+  [flag: string]: unknown;
 }
 
 export function registerBackfill(program: Command, context: CommandContext): void {
-  addDbscanOptions(
+  addDetectorOptions(
     program
       .command('backfill')
       .description(
@@ -78,7 +77,7 @@ export function registerBackfill(program: Command, context: CommandContext): voi
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         const outcomes = await runBackfill(db, plan, {
-          params: { eps: options.eps, minSamples: options.minSamples, minClusterShare: options.minClusterShare },
+          params: detectorParamsFromFlags(options),
           concurrency: options.concurrency,
           onlyIfNeeded: options.onlyMissing === true || options.stale === true,
           log,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { addDbscanOptions, ENVIRONMENT_HELP, parseDate, type CommandContext } from '../cliOptions.js';
+import { ENVIRONMENT_HELP, parseDate, type CommandContext } from '../cliOptions.js';
+import { addDetectorOptions, detectorParamsFromFlags } from '../detectorFlags.js';
 import { openConfiguredDatabase } from '../openConfiguredDatabase.js';
 import { detectDay } from '../detectDay.js';
 import { formatDetectSummary } from '../formatSummary.js';
@@ -7,7 +8,7 @@ import { CliError, EXIT } from '../exitCodes.js';
 import { tryLockServiceDay } from '../../storage/dayLocks.js';
 
 export function registerDetect(program: Command, context: CommandContext): void {
-  addDbscanOptions(
+  addDetectorOptions(
     program
       .command('detect')
       .description('score one service day: set rides.is_outlier (with reason and score) for its rides and record the run')
@@ -24,7 +25,7 @@ export function registerDetect(program: Command, context: CommandContext): void 
         try {
           result = await detectDay(db, {
             serviceDate: options.date,
-            params: { eps: options.eps, minSamples: options.minSamples, minClusterShare: options.minClusterShare },
+            params: detectorParamsFromFlags(options),
             trigger: 'cli',
           });
         } finally {

@@ -29,7 +29,7 @@ export function registerRuns(program: Command, context: CommandContext): void {
         }
         console.log(
           formatTable(
-            ['run', 'day', 'status', 'trigger', 'rides', 'outliers', 'flags written', 'seconds', 'started (UTC)', 'note'],
+            ['run', 'day', 'status', 'trigger', 'rides', 'outliers', 'flags written', 'seconds', 'started (UTC)', 'drift', 'note'],
             runs.map((r) => [
               `#${r.id}`,
               r.service_date,
@@ -40,6 +40,7 @@ export function registerRuns(program: Command, context: CommandContext): void {
               r.flags_written?.toLocaleString('en-US') ?? '',
               r.timings?.total_s !== undefined ? r.timings.total_s.toFixed(2) : '',
               new Date(r.started_at).toISOString().slice(0, 19).replace('T', ' '),
+              r.drift_warning ? `DRIFT: ${(r.drift?.drifted ?? []).slice(0, 3).join(', ')}` : (r.drift?.verdict ?? ''),
               r.error ? r.error.split('\n')[0].slice(0, 70) : r.outliers_by_reason ? Object.entries(r.outliers_by_reason).map(([k, v]) => `${k} ${v}`).join(', ') : '',
             ]),
           ),

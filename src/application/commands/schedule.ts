@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
-import { addDbscanOptions, ENVIRONMENT_HELP, parseWith, type CommandContext } from '../cliOptions.js';
+import { ENVIRONMENT_HELP, parseWith, type CommandContext } from '../cliOptions.js';
+import { addDetectorOptions, detectorParamsFromFlags } from '../detectorFlags.js';
 import { runScheduler } from '../scheduler.js';
 import { createLogger } from '../logger.js';
 import { NIGHTLY_JOB } from '../../../jobs/nightly.js';
@@ -9,7 +10,7 @@ const parseDays = parseWith(z.number().int('must be a whole number').min(1, 'mus
 const parseSeconds = parseWith(z.number().min(0, 'must be 0 or more').max(3600, 'must be at most 3600'), Number);
 
 export function registerSchedule(program: Command, context: CommandContext): void {
-  addDbscanOptions(
+  addDetectorOptions(
     program
       .command('schedule')
       .description(
@@ -27,14 +28,14 @@ export function registerSchedule(program: Command, context: CommandContext): voi
       .addOption(new Option('--grace-seconds <s>', 'on SIGTERM/SIGINT, how long the run in progress may take to finish').argParser(parseSeconds).default(60)),
   )
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action(async (options: { once?: boolean; cron?: string; catchUpDays: number; graceSeconds: number; eps: number; minSamples: number; minClusterShare: number }) => {
+    .action(async (options: { once?: boolean; cron?: string; catchUpDays: number; graceSeconds: number; [flag: string]: unknown }) => {
       const config = context.config();
       const code = await runScheduler({
         config,
         cron: options.cron ?? config.cron,
         catchUpDays: options.catchUpDays,
         once: options.once === true,
-        params: { eps: options.eps, minSamples: options.minSamples, minClusterShare: options.minClusterShare },
+        params: detectorParamsFromFlags(options),
         log: createLogger(),
         graceMs: options.graceSeconds * 1000,
       });

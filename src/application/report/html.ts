@@ -72,6 +72,12 @@ function header(model: ReportModel): string {
         : `No run of this day has succeeded${error}. No ride of the day is flagged yet.`,
     );
   }
+  if (flagsRun?.drift_warning) {
+    const drifted = flagsRun.drift?.drifted ?? [];
+    notes.push(
+      `<strong>Drift warning</strong>: this day is far from the trailing days on ${escapeHtml(drifted.join(', ') || 'some metrics')} (more than 3 robust deviations): check the data before trusting the flags.`,
+    );
+  }
   if (model.unscored > 0) {
     const why = flagsRun ? ' (loaded after the latest succeeded run)' : '';
     notes.push(`${fmt(model.unscored)} of the day's rides ${model.unscored === 1 ? 'is' : 'are'} not scored yet${why}: not in the charts or the table below.`);
