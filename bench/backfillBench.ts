@@ -3,8 +3,7 @@
 // same code as `ridescan backfill` and prints days/s and rides/s for each concurrency.
 import { Command, Option } from 'commander';
 import { resolveConfig } from '../src/application/config.js';
-import { openDatabase } from '../src/storage/database.js';
-import { migrateToLatest } from '../src/storage/migrate.js';
+import { openBenchDatabase } from './benchDatabase.js';
 import { simulateDay } from '../src/application/simulateDay.js';
 import { planBackfill, runBackfill } from '../src/application/backfill.js';
 import { createLogger } from '../src/application/logger.js';
@@ -12,7 +11,6 @@ import { DEFAULT_DETECTOR } from '../src/compute/detectOutliers.js';
 import { parseCount } from '../src/application/cliOptions.js';
 import { addDays } from '../src/application/serviceDays.js';
 import { formatTable } from '../src/application/formatTable.js';
-import { join } from 'node:path';
 
 const options = new Command('bench-backfill')
   .addOption(new Option('--days <n>', 'service days').argParser(parseCount).default(365))
@@ -22,8 +20,7 @@ const options = new Command('bench-backfill')
   .opts<{ days: number; rides: number; concurrency: string }>();
 
 const config = resolveConfig();
-const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.home, 'db') });
-await migrateToLatest(db);
+const db = await openBenchDatabase(config, 'ridescan_bench_backfill');
 const from = '2031-01-01';
 const to = addDays(from, options.days - 1);
 console.log(`ridescan backfill bench: ${options.days} days × ${options.rides.toLocaleString('en-US')} rides, ${db.describe}`);

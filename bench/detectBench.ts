@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { resolveConfig } from '../src/application/config.js';
 import { openDatabase } from '../src/storage/database.js';
-import { migrateToLatest } from '../src/storage/migrate.js';
+import { benchDatabaseUrl, openBenchDatabase } from './benchDatabase.js';
 import { simulateDay } from '../src/application/simulateDay.js';
 import { detectDay } from '../src/application/detectDay.js';
 import { DEFAULT_DETECTOR } from '../src/compute/detectOutliers.js';
@@ -33,14 +33,17 @@ const program = new Command('bench')
   .description('benchmark of the nightly detection path')
   .addOption(new Option('--rides <n>', 'rides in the service day').argParser(parseCount).default(1_000_000))
   .addOption(new Option('--repeat <n>', 'repetitions; medians are printed').argParser(parseCount).default(3))
+  .option('--no-evaluate', 'skip the evaluate sweep')
   .addOption(new Option('--detect-only <date>', 'internal: score one day in this process and print JSON').hideHelp())
   .parse();
-const options = program.opts<{ rides: number; repeat: number; detectOnly?: string }>();
+const options = program.opts<{ rides: number; repeat: number; detectOnly?: string; evaluate: boolean }>();
 const config = resolveConfig();
 const dataDir = join(config.home, 'db');
 
+const SCHEMA = 'ridescan_bench_detect';
+
 if (options.detectOnly) {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir });
+  const db = await openDatabase({ databaseUrl: benchDatabaseUrl(config, SCHEMA), dataDir });
   const r = await detectDay(db, { serviceDate: options.detectOnly, params: { ...DEFAULT_DETECTOR }, trigger: 'bench' });
   await db.close();
   if (r.status !== 'succeeded') throw new Error(r.error);
@@ -72,8 +75,7 @@ function detectInFreshProcess(date: string): PhaseResult {
 }
 
 async function runBench(): Promise<void> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir });
-  await migrateToLatest(db);
+  const db = await openBenchDatabase(config, SCHEMA);
   console.log(`ridescan bench: ${options.rides.toLocaleString('en-US')} rides, ${options.repeat} repetition(s), ${db.describe}`);
   const cases: Record<string, PhaseResult[]> = { 'first scoring': [], 're-run, 1% new rides': [], 're-run, nothing new': [] };
   const seedSeconds: number[] = [];
@@ -112,4 +114,12 @@ async function runBench(): Promise<void> {
   ]);
   console.log(formatTable(header, rows));
   console.log('\n(medians over repetitions; timings from inside the scoring process, which is started fresh for each case)');
+
+  if (options.evaluate) {
+    // The detector's quality and compute time on labelled days of each size (no database).
+    console.log('\nevaluate sweep (ridescan evaluate --rides 400,10000,100000,1000000 --seed 1,2,3):');
+    const cli = fileURLToPath(new URL('../src/application/cli.js', import.meta.url));
+    const sweep = spawnSync(process.execPath, [cli, 'evaluate', '--rides', '400,10000,100000,1000000', '--seed', '1,2,3'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    console.log(sweep.stdout);
+  }
 }

@@ -33,7 +33,11 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 export async function readRidesForDay(db: Database, serviceDate: string): Promise<DayRides> {
   if (!ISO_DATE.test(serviceDate)) throw new Error(`service date must be YYYY-MM-DD, got ${serviceDate}`);
   const buffer = await db.knex.transaction(
-    (trx) => copyOut(trx, COPY_DAY_RIDES.replace('%DATE%', serviceDate)),
+    async (trx) => {
+      // JIT compiling this plain scan costs ~0.17 s at 1M rides and saves nothing.
+      if (db.kind === 'server') await trx.raw('set local jit = off');
+      return copyOut(trx, COPY_DAY_RIDES.replace('%DATE%', serviceDate));
+    },
     { readOnly: true },
   );
   const table = parseBinaryCopy(buffer, ['text', 'float8', 'float8', 'bool', 'text', 'float4']);

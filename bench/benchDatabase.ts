@@ -1,0 +1,25 @@
+// The benchmarks' database: DATABASE_URL's server, in a schema of their own (so that their days
+// neither mix with real data nor slow each other's scans), or the embedded one in RIDESCAN_HOME.
+import { join } from 'node:path';
+import knexFactory from 'knex';
+import type { RidescanConfig } from '../src/application/config.js';
+import { openDatabase, type Database } from '../src/storage/database.js';
+import { migrateToLatest } from '../src/storage/migrate.js';
+
+export function benchDatabaseUrl(config: RidescanConfig, schema: string): string | undefined {
+  if (!config.databaseUrl) return undefined;
+  const url = new URL(config.databaseUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+}
+
+export async function openBenchDatabase(config: RidescanConfig, schema: string): Promise<Database> {
+  if (config.databaseUrl) {
+    const admin = knexFactory({ client: 'pg', connection: config.databaseUrl });
+    await admin.raw(`create schema if not exists ${schema}`);
+    await admin.destroy();
+  }
+  const db = await openDatabase({ databaseUrl: benchDatabaseUrl(config, schema), dataDir: join(config.home, 'db') });
+  await migrateToLatest(db);
+  return db;
+}
