@@ -67,5 +67,3 @@ export const IsoDate = z
     message: 'is not a calendar date',
   });
 
-/** The default detector (README, "Choosing the default detector"). */
-export { DEFAULT_DETECTOR as DEFAULT_DBSCAN } from '../compute/detectOutliers.js';

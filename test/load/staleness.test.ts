@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseTargets, type TestDatabase } from '../support/databases.js';
 import { simulateDay } from '../../src/application/simulateDay.js';
 import { detectDay } from '../../src/application/detectDay.js';
-import { DEFAULT_DBSCAN } from '../../src/application/config.js';
+import { DEFAULT_DETECTOR } from '../../src/compute/detectOutliers.js';
 import { staleDays } from '../../src/storage/staleDays.js';
 import { load, scratchDir } from './fixtures.js';
 
@@ -22,7 +22,7 @@ describe.each(databaseTargets)('stale days on $name', (target) => {
   });
 
   const score = async () => {
-    const run = await detectDay(t.db, { serviceDate: DAY, params: { ...DEFAULT_DBSCAN }, trigger: 'test' });
+    const run = await detectDay(t.db, { serviceDate: DAY, params: { ...DEFAULT_DETECTOR }, trigger: 'test' });
     expect(run.status).toBe('succeeded');
     return run.runId;
   };
