@@ -1,6 +1,6 @@
 // The backfill as a subprocess against real PostgreSQL (PGlite, and the server when configured).
 import { afterEach, describe, expect, it } from 'vitest';
-import { processTargets, type ProcessEnvironment } from '../support/processEnvironments.js';
+import { processTargets, withDb, type ProcessEnvironment } from '../support/processEnvironments.js';
 import { runCli } from '../support/runCli.js';
 import { simulateDay } from '../../src/application/simulateDay.js';
 import type { Database } from '../../src/storage/database.js';
@@ -11,14 +11,6 @@ const TO = '2022-05-06';
 const DAYS_WITH_RIDES = ['2022-05-01', '2022-05-02', '2022-05-04', '2022-05-06'];
 const BROKEN_DAY = '2022-05-04';
 
-async function withDb<T>(environment: ProcessEnvironment, fn: (db: Database) => Promise<T>): Promise<T> {
-  const db = await environment.open();
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
 
 type DayResult = { day: string; status: string; why?: string; error?: string; runId?: number };
 

@@ -1,6 +1,6 @@
 // The scheduler as a subprocess against real PostgreSQL (PGlite, and the server when configured).
 import { afterEach, describe, expect, it } from 'vitest';
-import { processTargets, logLines, type ProcessEnvironment } from '../support/processEnvironments.js';
+import { processTargets, logLines, withDb, type ProcessEnvironment } from '../support/processEnvironments.js';
 import { runCli, startCli } from '../support/runCli.js';
 import { simulateDay } from '../../src/application/simulateDay.js';
 import { addDays, localDateOf } from '../../src/application/serviceDays.js';
@@ -18,14 +18,6 @@ async function seed(environment: ProcessEnvironment, days: [string, number][]): 
   }
 }
 
-async function withDb<T>(environment: ProcessEnvironment, fn: (db: Database) => Promise<T>): Promise<T> {
-  const db = await environment.open();
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
 
 const runsOf = (db: Database) =>
   db.knex('detection_runs').select('id', 'status', 'trigger', 'error', db.knex.raw(`to_char(service_date, 'YYYY-MM-DD') as day`)).orderBy('id');

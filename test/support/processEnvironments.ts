@@ -71,3 +71,13 @@ export function logLines(stdout: string): Record<string, unknown>[] {
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l));
 }
+
+/** Runs fn with a handle on the environment's database, closed afterwards (PGlite is then free). */
+export async function withDb<T>(environment: ProcessEnvironment, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = await environment.open();
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
