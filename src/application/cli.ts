@@ -16,11 +16,12 @@ import { registerSchedule } from './commands/schedule.js';
 import { registerBackfill } from './commands/backfill.js';
 import { registerStatus } from './commands/status.js';
 import { registerRuns } from './commands/runs.js';
+import { registerQuery } from './commands/query.js';
 import { registerReport } from './commands/report.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerLoad } from './commands/load.js';
 
-const COMMANDS = [registerMigrate, registerSimulate, registerDetect, registerDemo, registerSchedule, registerBackfill, registerStatus, registerRuns, registerReport, registerLoad, registerEvaluate];
+const COMMANDS = [registerMigrate, registerSimulate, registerDetect, registerDemo, registerSchedule, registerBackfill, registerStatus, registerRuns, registerQuery, registerReport, registerLoad, registerEvaluate];
 
 export function buildProgram(context: CommandContext): Command {
   const program = new Command('ridescan')

@@ -122,12 +122,25 @@ describe.each(targets)('ridescan CLI on $name', (target) => {
 
 describe('npm start (the demo) on a fresh embedded database', () => {
   it('migrates, fills a day, scores it and shows the top outliers', async () => {
-    const run = await runCli(['demo', '--rides', '3000'], embedded(freshHome()));
+    const home = freshHome();
+    const run = await runCli(['demo', '--rides', '3000'], embedded(home));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/simulated 3000 rides for 2021-01-01/);
     expect(run.stdout).toMatch(/run #1 succeeded/);
     expect(run.stdout).toMatch(/top outliers by score/);
     expect(run.stdout).toMatch(/noise/);
+
+    // the operations team's view, queried on the embedded database
+    const byReason = await runCli(['query', 'select outlier_reason, count(*)::int as n from ride_outliers group by 1', '--json'], embedded(home));
+    expect(byReason.code).toBe(0);
+    const rows: { outlier_reason: string; n: number }[] = JSON.parse(byReason.stdout);
+    const total = await runCli(['query', 'select count(*)::int as n from rides where is_outlier', '--json'], embedded(home));
+    expect(rows.reduce((sum, r) => sum + r.n, 0)).toBe(JSON.parse(total.stdout)[0].n);
+    expect(rows.length).toBeGreaterThan(0);
+    // and nothing it types can change the flags
+    const write = await runCli(['query', 'update rides set is_outlier = false'], embedded(home));
+    expect(write.code).toBe(1);
+    expect(write.stderr).toMatch(/read-only transaction/);
   });
 });
