@@ -3,6 +3,7 @@
 // with the owner's pid makes a second process wait for the first (a scheduler tick, a CLI
 // command), and a lock left by a dead process is taken over.
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { processAlive } from './processAlive.js';
 
 export class DataDirBusyError extends Error {
   constructor(dir: string, pid: number, waitedMs: number) {
@@ -35,7 +36,7 @@ export async function lockDataDir(dir: string, waitMs: number): Promise<() => vo
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const owner = Number(readFileSafe(path));
-    if (!Number.isInteger(owner) || owner <= 0 || !alive(owner)) {
+    if (!Number.isInteger(owner) || owner <= 0 || !processAlive(owner)) {
       rmSync(path, { force: true }); // left by a process that is gone
       continue;
     }
@@ -49,14 +50,5 @@ function readFileSafe(path: string): string {
     return readFileSync(path, 'utf8').trim();
   } catch {
     return '';
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

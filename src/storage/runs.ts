@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import type { Database } from './database.js';
 import { ABANDONED_RUNS, TRAILING_SUMMARIES } from './sql.js';
+import { processAlive } from './processAlive.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed';
 
@@ -132,15 +133,6 @@ export async function markAbandonedRuns(db: Database): Promise<number[]> {
       .update({ status: 'failed', finished_at: db.knex.fn.now(), error: `abandoned: process ${r.pid} ended before the run finished; the day's previous flags were kept` });
   }
   return gone.map((r) => Number(r.id));
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
