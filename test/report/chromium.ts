@@ -7,7 +7,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-/** Fails, rather than skips, without Chromium: the report's browser checks must run in CI. */
+/** Fails, rather than skips, without Chromium: in CI the report's browser checks must run. */
 export async function launchChromium(workDir: string): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`no Chromium at ${CHROMIUM}: the report's browser test needs it; install it with \`apt-get install -y chromium\``);

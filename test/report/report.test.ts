@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
@@ -7,7 +7,7 @@ import { databaseTargets, type TestDatabase } from '../support/databases.js';
 import { buildReport, ReportUnavailableError, type Report } from '../../src/application/report/buildReport.js';
 import { escapeHtml } from '../../src/application/report/html.js';
 import { plotSample } from '../../src/storage/reportQueries.js';
-import { launchChromium, openFile } from './chromium.js';
+import { CHROMIUM, launchChromium, openFile } from './chromium.js';
 import { DETECT_PARAMS, HOSTILE_TAXI_ID, dayBefore, expectedPlotted, fillReportScenario, type ReportScenario } from './reportScenario.js';
 
 /** Every http(s) URL in the text, with the attribute it is the value of (if any). */
@@ -179,7 +179,11 @@ describe.each(databaseTargets)('ridescan report on $name', (target) => {
     );
   });
 
-  describe('in headless Chromium', () => {
+  // Under CI (CI set) a missing Chromium fails the suite; on a developer's machine without it the
+  // browser checks are skipped with a note, so that `npm test` passes on a fresh checkout.
+  const browserMissing = !existsSync(CHROMIUM) && !process.env.CI;
+  if (browserMissing) console.warn(`report browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium; CI installs it)`);
+  describe.skipIf(browserMissing)('in headless Chromium', () => {
     let browser: Browser | undefined;
     let dir: string;
     beforeAll(async () => {
