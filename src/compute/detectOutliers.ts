@@ -5,7 +5,7 @@ import { standardScale, type ScalerStats } from './standardScale.js';
 import { OUTLIER_REASONS, reasonCode } from './outlierReasons.js';
 import { rideFeatures, type FeatureSet } from './rideFeatures.js';
 import { rideHashes } from './rideSample.js';
-import { runDbscanDetector, VERDICT_NOISE } from './dbscanDetector.js';
+import { runDbscanDetector, VERDICT_NOISE, type ResolvedDbscan } from './dbscanDetector.js';
 import { kmeansOutliers } from './kmeansOutliers.js';
 
 /** The parameters of the first releases: DBSCAN on (distance, duration), every ride clustered. */
@@ -101,17 +101,7 @@ export interface ResolvedDetector {
   distanceScaleKm?: number;
   /** rides that passed the rules and were scaled */
   validRides: number;
-  dbscan?: {
-    eps: number;
-    minSamples: number;
-    minClusterShare: number;
-    /** null when eps was given */
-    epsScale: number | null;
-    kDistanceMedian: number | null;
-    /** rides DBSCAN ran on: all valid rides, or the hash sample */
-    clusteredRides: number;
-    sampled: boolean;
-  };
+  dbscan?: ResolvedDbscan;
   kmeans?: {
     k: number;
     contamination: number;

@@ -2,7 +2,8 @@
 // Hand-written rather than pg-copy-streams-binary: that library builds one JS object per row,
 // while the nightly read of 1M rides must stay a few hundred ms and a few tens of MB; here a row
 // costs a handful of DataView reads and the text ids stay as byte ranges of the COPY buffer.
-const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+/** The 11 bytes every binary COPY stream starts with. */
+export const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
 export type BinaryField = 'text' | 'float8' | 'float4' | 'bool' | 'int8' | 'date';
 

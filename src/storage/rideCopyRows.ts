@@ -3,13 +3,12 @@
 // row, smallint and date fields, timestamps without BigInt, and each row's place in the buffer,
 // so that rides found already present can be left out of the COPY without encoding again.
 import type { LoadedRide } from './rideLoads.js';
+import { PG_EPOCH_MS, SIGNATURE } from './binaryCopy.js';
 
-const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const COLUMNS = 27;
 /** bytes of a row besides its four text fields: field count, 27 lengths, fixed-size values */
 const FIXED_ROW_BYTES = 2 + COLUMNS * 4 + 2 * 8 + 4 + 8 + 8 * 12 + 8 * 2;
 const PG_EPOCH_DAY = 10_957; // 2000-01-01 in days since 1970-01-01
-const PG_EPOCH_MS = PG_EPOCH_DAY * 86_400_000;
 const TWO_32 = 4_294_967_296;
 
 export class RideCopyRows {
