@@ -4,13 +4,13 @@
 import { Command, Option } from 'commander';
 import { resolveConfig } from '../src/application/config.js';
 import { openBenchDatabase } from './benchDatabase.js';
-import { simulateDay } from '../src/application/simulateDay.js';
-import { planBackfill, runBackfill } from '../src/application/backfill.js';
+import { simulateDay } from '../src/application/usecases/simulate.js';
+import { planBackfill, runBackfill } from '../src/application/usecases/backfill.js';
 import { createLogger } from '../src/application/logger.js';
 import { DEFAULT_DETECTOR } from '../src/compute/detectOutliers.js';
-import { parseCount } from '../src/application/cliOptions.js';
+import { parseCount } from '../src/application/cli/options.js';
 import { addDays } from '../src/application/serviceDays.js';
-import { formatTable } from '../src/application/formatTable.js';
+import { formatTable } from '../src/application/cli/format/table.js';
 
 const options = new Command('bench-backfill')
   .addOption(new Option('--days <n>', 'service days').argParser(parseCount).default(365))
@@ -37,7 +37,7 @@ if (existing !== options.days * options.rides) {
 console.log(`seeding: ${((performance.now() - t) / 1000).toFixed(1)} s${existing === options.days * options.rides ? ' (already there)' : ''}`);
 if (config.databaseUrl) await db.knex.raw('vacuum analyze rides');
 
-const log = createLogger({ level: 'warn', toStderr: true });
+const log = createLogger({ logFormat: 'json', logLevel: 'warn' }, { write: (s) => process.stderr.write(s), isTTY: false });
 const rows: string[][] = [];
 for (const concurrency of options.concurrency.split(',').map(Number)) {
   // every repetition starts from unscored days: the nightly case

@@ -10,11 +10,11 @@ import { Command, Option } from 'commander';
 import { resolveConfig } from '../src/application/config.js';
 import { openDatabase } from '../src/storage/database.js';
 import { benchDatabaseUrl, openBenchDatabase } from './benchDatabase.js';
-import { simulateDay } from '../src/application/simulateDay.js';
-import { detectDay } from '../src/application/detectDay.js';
+import { simulateDay } from '../src/application/usecases/simulate.js';
+import { scoreDay } from '../src/application/usecases/scoreDay.js';
 import { DEFAULT_DETECTOR } from '../src/compute/detectOutliers.js';
-import { parseCount } from '../src/application/cliOptions.js';
-import { formatTable } from '../src/application/formatTable.js';
+import { parseCount } from '../src/application/cli/options.js';
+import { formatTable } from '../src/application/cli/format/table.js';
 
 interface PhaseResult {
   rides: number;
@@ -44,9 +44,10 @@ const SCHEMA = 'ridescan_bench_detect';
 
 if (options.detectOnly) {
   const db = await openDatabase({ databaseUrl: benchDatabaseUrl(config, SCHEMA), dataDir });
-  const r = await detectDay(db, { serviceDate: options.detectOnly, params: { ...DEFAULT_DETECTOR }, trigger: 'bench' });
+  const outcome = await scoreDay(db, options.detectOnly, { params: { ...DEFAULT_DETECTOR }, trigger: 'bench', maxAttempts: 1, tensorBackend: config.tensorBackend });
   await db.close();
-  if (r.status !== 'succeeded') throw new Error(r.error);
+  if (outcome.status !== 'succeeded') throw new Error(outcome.status === 'failed' ? outcome.error : outcome.why);
+  const r = outcome.run;
   const result: PhaseResult = {
     rides: r.rides,
     flagsWritten: r.flagsWritten,

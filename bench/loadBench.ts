@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { Command, Option } from 'commander';
 import knexFactory from 'knex';
 import { resolveConfig } from '../src/application/config.js';
-import { parseCount } from '../src/application/cliOptions.js';
+import { parseCount } from '../src/application/cli/options.js';
 import { openDatabase } from '../src/storage/database.js';
 import { migrateToLatest } from '../src/storage/migrate.js';
 import { loadRideFile } from '../src/application/load/loadFile.js';

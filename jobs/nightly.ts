@@ -1,31 +1,15 @@
 // The nightly job: each tick scores the service day that just ended, and catches up on the days
 // of the last week that have rides but no succeeded run, or whose flags went stale because rides
 // arrived after they were scored. Oldest first, so that a scheduler that was down for three
-// nights scores them in order. The scheduler (src/application/scheduler.ts) runs it on cron.
+// nights scores them in order. The scheduler (src/application/usecases/schedule.ts) runs it on
+// cron; the entry point (src/application/cli.ts) hands it over, so that nothing in src/ imports
+// jobs/.
 import type { Database } from '../src/storage/database.js';
 import { dayStatuses } from '../src/storage/dayStatus.js';
 import { markAbandonedRuns } from '../src/storage/runs.js';
-import type { DetectorParams } from '../src/compute/detectOutliers.js';
-import { scoreServiceDay, type DayOutcome } from '../src/application/scoreServiceDay.js';
+import { scoreDay, type DayOutcome } from '../src/application/usecases/scoreDay.js';
+import type { NightlyJob, NightlyTickOptions } from '../src/application/usecases/schedule.js';
 import { addDays, localDateOf } from '../src/application/serviceDays.js';
-import type { Logger } from '../src/application/logger.js';
-
-export const NIGHTLY_JOB = {
-  name: 'nightly-detect',
-  /** 02:15 in RIDESCAN_TZ: late enough for the day's last rides to be loaded */
-  defaultCron: '15 2 * * *',
-  defaultCatchUpDays: 7,
-} as const;
-
-export interface NightlyTickOptions {
-  now: Date;
-  timeZone: string;
-  catchUpDays: number;
-  params: DetectorParams;
-  log: Logger;
-  /** checked between days: a stopping scheduler starts no new day */
-  shouldStop?: () => boolean;
-}
 
 export async function nightlyTick(db: Database, options: NightlyTickOptions): Promise<DayOutcome[]> {
   const { log } = options;
@@ -45,7 +29,15 @@ export async function nightlyTick(db: Database, options: NightlyTickOptions): Pr
       log.info({ day: status.day }, 'stopping: day left for the next tick');
       break;
     }
-    outcomes.push(await scoreServiceDay(db, status.day, { params: options.params, trigger: 'schedule', log, onlyIfNeeded: true }));
+    outcomes.push(
+      await scoreDay(db, status.day, { params: options.params, trigger: 'schedule', log, onlyIfNeeded: true, tensorBackend: options.tensorBackend }),
+    );
   }
   return outcomes;
 }
+
+export const NIGHTLY_JOB: NightlyJob = {
+  name: 'nightly-detect',
+  defaultCatchUpDays: 7,
+  tick: nightlyTick,
+};

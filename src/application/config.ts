@@ -1,14 +1,10 @@
-// Configuration, resolved once: defaults < environment < command-line flags, validated with zod.
-// Messages name the setting so that a person knows what to change.
+// Configuration, resolved once per process (or per in-process `main` call): defaults < environment,
+// validated with zod. This is the only module that reads the environment; messages name the
+// setting so that a person knows what to change. README's configuration table lists the same.
 import { resolve } from 'node:path';
 import { z } from 'zod';
-
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+import cron from 'node-cron';
+import { ConfigError, describeZodIssues } from './errors.js';
 
 const timeZone = z.string().refine(
   (tz) => {
@@ -22,48 +18,74 @@ const timeZone = z.string().refine(
   { message: 'is not an IANA time zone name (for example UTC or America/New_York)' },
 );
 
+const blankAsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export const TENSOR_BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+
 const EnvironmentSchema = z.object({
-  DATABASE_URL: z
-    .string()
-    .optional()
-    .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined))
-    .refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
-      message: 'must be a postgres:// or postgresql:// connection string (unset it for the embedded database)',
-    }),
-  RIDESCAN_HOME: z.string().min(1).default('./.ridescan'),
-  RIDESCAN_TZ: timeZone.default('UTC'),
-  RIDESCAN_CRON: z.string().min(1).default('15 2 * * *'),
+  DATABASE_URL: z.preprocess(
+    blankAsUnset,
+    z
+      .string()
+      .trim()
+      .refine((v) => /^postgres(ql)?:\/\//.test(v), { message: 'must be a postgres:// or postgresql:// connection string (unset it for the embedded database)' })
+      .refine((v) => URL.canParse(v), { message: 'is not a valid URL (check the user, password and host parts; special characters in a password must be %-encoded)' })
+      .optional(),
+  ),
+  RIDESCAN_HOME: z.preprocess(blankAsUnset, z.string().default('./.ridescan')),
+  RIDESCAN_TZ: z.preprocess(blankAsUnset, timeZone.default('UTC')),
+  RIDESCAN_CRON: z.preprocess(
+    blankAsUnset,
+    z
+      .string()
+      .refine((v) => cron.validate(v), { message: "is not a cron expression (for example '15 2 * * *')" })
+      .default('15 2 * * *'),
+  ),
+  RIDESCAN_LOG_FORMAT: z.preprocess(blankAsUnset, z.enum(LOG_FORMATS, { message: 'must be json or pretty' }).optional()),
+  RIDESCAN_LOG_LEVEL: z.preprocess(blankAsUnset, z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info')),
+  RIDESCAN_TENSOR_BACKEND: z.preprocess(blankAsUnset, z.enum(TENSOR_BACKENDS, { message: `must be one of ${TENSOR_BACKENDS.join(', ')}` }).optional()),
 });
 
 export interface RidescanConfig {
+  /** PostgreSQL server; undefined = the embedded database in home/db */
   databaseUrl: string | undefined;
   /** where the embedded database lives (RIDESCAN_HOME/db) */
   home: string;
+  /** service days are local dates of pickup in this zone */
   timeZone: string;
   /** when the nightly job runs, in timeZone */
   cron: string;
+  /** json or pretty; undefined = pretty on a terminal, json otherwise */
+  logFormat: (typeof LOG_FORMATS)[number] | undefined;
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** the TF.js backend to prefer; undefined = tfjs-node if installed, else wasm, else cpu */
+  tensorBackend: (typeof TENSOR_BACKENDS)[number] | undefined;
 }
 
 export function resolveConfig(env: NodeJS.ProcessEnv = process.env): RidescanConfig {
   const parsed = EnvironmentSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error));
+  if (!parsed.success) throw new ConfigError(describeZodIssues(parsed.error));
+  const e = parsed.data;
   return {
-    databaseUrl: parsed.data.DATABASE_URL,
-    home: resolve(parsed.data.RIDESCAN_HOME),
-    timeZone: parsed.data.RIDESCAN_TZ,
-    cron: parsed.data.RIDESCAN_CRON,
+    databaseUrl: e.DATABASE_URL,
+    home: resolve(e.RIDESCAN_HOME),
+    timeZone: e.RIDESCAN_TZ,
+    cron: e.RIDESCAN_CRON,
+    logFormat: e.RIDESCAN_LOG_FORMAT,
+    logLevel: e.RIDESCAN_LOG_LEVEL,
+    tensorBackend: e.RIDESCAN_TENSOR_BACKEND,
   };
 }
 
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || 'value'} ${issue.message}`).join('; ');
-}
-
-// Flag values, validated at the edge. Each parser throws a message that names the flag.
+// Flag values, validated at the edge.
 export const IsoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
   .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), {
     message: 'is not a calendar date',
-  });
-
+  })
+  // PostgreSQL's date type would take year 0 (as 1 BC) and beyond, but no taxi ride is that old:
+  // a typo such as 0021 fails here with exit 2 instead of deep in a run.
+  .refine((d) => d >= '1900-01-01', { message: 'is before 1900-01-01' });

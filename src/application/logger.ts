@@ -1,24 +1,31 @@
 // Structured logs: JSON lines (pino) for machines, one readable line per event on a terminal.
-import { Writable } from 'node:stream';
+// Format and level come from the configuration (RIDESCAN_LOG_FORMAT, RIDESCAN_LOG_LEVEL).
 import pino, { type Logger } from 'pino';
+import type { RidescanConfig } from './config.js';
 
 export type { Logger };
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'msg']);
 
-/** JSON lines on stdout; readable lines when stdout is a terminal (or RIDESCAN_LOG_FORMAT=pretty). */
-export function createLogger(options: { pretty?: boolean; level?: string; toStderr?: boolean } = {}): Logger {
-  const out = options.toStderr ? process.stderr : process.stdout;
-  const pretty = options.pretty ?? (process.env.RIDESCAN_LOG_FORMAT ? process.env.RIDESCAN_LOG_FORMAT === 'pretty' : out.isTTY === true);
-  const level = options.level ?? process.env.RIDESCAN_LOG_LEVEL ?? 'info';
-  if (!pretty) return pino({ level, base: { pid: process.pid } }, pino.destination({ fd: options.toStderr ? 2 : 1, sync: true }));
-  return pino({ level }, new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line) out.write(`${prettyLine(line)}\n`);
-      done();
+export interface LogSink {
+  write(text: string): void;
+  isTTY: boolean;
+}
+
+/** JSON lines to the sink; readable lines when it is a terminal (unless the format is set). */
+export function createLogger(config: Pick<RidescanConfig, 'logFormat' | 'logLevel'>, sink: LogSink, options: { level?: string } = {}): Logger {
+  const pretty = config.logFormat ? config.logFormat === 'pretty' : sink.isTTY;
+  const level = options.level ?? config.logLevel;
+  return pino(
+    { level, base: pretty ? undefined : { pid: process.pid } },
+    {
+      write(chunk: string) {
+        if (!pretty) return sink.write(chunk);
+        for (const line of chunk.split('\n')) if (line) sink.write(`${prettyLine(line)}\n`);
+      },
     },
-  }));
+  );
 }
 
 function prettyLine(line: string): string {

@@ -1,14 +1,47 @@
 // One handle over either PostgreSQL flavour: a server through `pg` (DATABASE_URL set) or the
-// embedded PGlite in a data directory. Everything above this file speaks knex plus the few raw
-// operations (COPY in/out, session locks) that knex has no words for.
-import { mkdirSync } from 'node:fs';
-import knexFactory, { type Knex } from 'knex';
-import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
-import ClientPgLite from 'knex-pglite';
-import { lockDataDir } from './dataDirLock.js';
+// embedded PGlite in a data directory. What differs between them lives in the two adapters
+// (adapters/server.ts, adapters/pglite.ts) and in one backend profile each; everything above this
+// file speaks knex plus the handle's few raw operations (COPY, session locks) that knex has no
+// words for, and never asks which flavour it has.
+import type { Knex } from 'knex';
+import type { LockKey } from './locks.js';
 
-export type DatabaseKind = 'server' | 'embedded';
+export interface BackendProfile {
+  name: 'server' | 'embedded';
+  /** statements that can run at once: more concurrent work than this only queues */
+  maxConcurrency: number;
+  /** whether the backend has a JIT worth switching off for plain scans */
+  jit: boolean;
+}
+
+// As pg-boss keeps one profile per backend: the differences as data, read where they matter.
+export const BACKEND_PROFILES = {
+  server: { name: 'server', maxConcurrency: 4, jit: true },
+  // PGlite is one connection in one process: more workers would only queue on it.
+  embedded: { name: 'embedded', maxConcurrency: 1, jit: false },
+} as const satisfies Record<string, BackendProfile>;
+
+export type ReleaseLock = () => Promise<void>;
+
+export interface Database {
+  profile: BackendProfile;
+  knex: Knex;
+  /** Human-readable target, without credentials, for logs and summaries. */
+  describe: string;
+  /** Runs `COPY (...) TO STDOUT ...` on the transaction's connection; returns the whole output. */
+  copyOut(trx: Knex.Transaction, sql: string): Promise<Buffer>;
+  /** Runs `COPY table FROM STDIN ...` on the transaction's connection with `data` as input. */
+  copyIn(trx: Knex.Transaction, sql: string, data: Buffer): Promise<void>;
+  /**
+   * Takes a session advisory lock if it is free, on a connection of its own outside the pool, and
+   * holds it until released (or until the process dies: the server then ends the session and the
+   * lock with it). Null when someone else holds it.
+   */
+  tryLock(key: LockKey): Promise<ReleaseLock | null>;
+  /** Runs fn while holding a session advisory lock, waiting for it first. */
+  withLock<T>(key: LockKey, fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
 
 export interface DatabaseOptions {
   /** PostgreSQL connection string; undefined = embedded PGlite */
@@ -19,75 +52,10 @@ export interface DatabaseOptions {
   dataDirWaitMs?: number;
 }
 
-export interface Database {
-  kind: DatabaseKind;
-  knex: Knex;
-  /** Human-readable target, without credentials, for logs and summaries. */
-  describe: string;
-  /** the connection string, on a server: for connections that must live outside the pool */
-  url?: string;
-  close(): Promise<void>;
-}
-
-// bigint (int8) and numeric as JS numbers: run ids and counts stay far below 2^53.
-pg.types.setTypeParser(20, (v) => Number(v));
-
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) {
-    const knex = knexFactory({
-      client: 'pg',
-      connection: options.databaseUrl,
-      pool: { min: 0, max: 4 },
-    });
-    // Fail here, with the target named, instead of on the first query deep inside a run.
-    try {
-      await knex.raw('select 1');
-    } catch (error) {
-      await knex.destroy();
-      throw new DatabaseUnavailableError(redactUrl(options.databaseUrl), error);
-    }
-    return {
-      kind: 'server',
-      knex,
-      url: options.databaseUrl,
-      describe: redactUrl(options.databaseUrl),
-      close: () => knex.destroy(),
-    };
-  }
-  let unlock = () => {};
-  if (options.dataDir) {
-    mkdirSync(options.dataDir, { recursive: true });
-    try {
-      unlock = await lockDataDir(options.dataDir, options.dataDirWaitMs ?? 120_000);
-    } catch (error) {
-      throw new DatabaseUnavailableError(`embedded PGlite at ${options.dataDir}`, error);
-    }
-  }
-  let pglite: PGlite;
-  try {
-    pglite = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
-    await pglite.waitReady;
-  } catch (error) {
-    unlock();
-    throw new DatabaseUnavailableError(`embedded PGlite at ${options.dataDir ?? 'memory'}`, error);
-  }
-  const knex = knexFactory({
-    client: ClientPgLite as unknown as typeof knexFactory.Client,
-    dialect: 'postgres',
-    connection: () => ({ pglite }) as object,
-  });
-  return {
-    kind: 'embedded',
-    knex,
-    describe: `embedded PGlite (${options.dataDir ?? 'in memory'})`,
-    close: async () => {
-      try {
-        await knex.destroy();
-      } finally {
-        unlock();
-      }
-    },
-  };
+  // Each adapter pulls in its own driver: a server run never loads PGlite's WASM, and the reverse.
+  if (options.databaseUrl) return (await import('./adapters/server.js')).openServer(options.databaseUrl);
+  return (await import('./adapters/pglite.js')).openPglite(options.dataDir, options.dataDirWaitMs ?? 120_000);
 }
 
 export class DatabaseUnavailableError extends Error {
@@ -105,9 +73,4 @@ export function redactUrl(url: string): string {
   } catch {
     return '(unparseable DATABASE_URL)';
   }
-}
-
-/** The raw driver connection behind a knex transaction: a pg.Client, or the PGlite instance. */
-export async function rawConnection(trx: Knex.Transaction): Promise<pg.ClientBase | PGlite> {
-  return (await trx.client.acquireConnection()) as pg.ClientBase | PGlite;
 }

@@ -1,7 +1,31 @@
 // Where each service day stands: its rides, how many are unscored, its last run. The scheduler's
 // catch-up, the backfill's plan and `ridescan status` all read this.
 import type { Database } from './database.js';
-import { DAY_STATUS } from './sql.js';
+
+// The SQL of this module, beside the functions that run it.
+
+// Per service day with rides: counts, the last run and the last succeeded run.
+const DAY_STATUS = `with days as (
+    select service_date, count(*) as rides, count(*) filter (where is_outlier is null) as unscored
+    from rides where service_date between :from::date and :to::date
+    group by service_date
+  ), last_run as (
+    select distinct on (service_date) service_date, id, status, started_at, finished_at
+    from detection_runs where service_date between :from::date and :to::date
+    order by service_date, id desc
+  ), last_ok as (
+    select service_date, max(id) as id from detection_runs
+    where status = 'succeeded' and service_date between :from::date and :to::date
+    group by service_date
+  )
+  select to_char(d.service_date, 'YYYY-MM-DD') as day, d.rides, d.unscored,
+    lr.id as last_run_id, lr.status as last_status, lr.started_at as last_started_at,
+    lr.finished_at as last_finished_at, lo.id as last_succeeded_run_id
+  from days d
+  left join last_run lr using (service_date)
+  left join last_ok lo using (service_date)
+  order by d.service_date`;
+
 
 export type DayState = 'never scored' | 'stale' | 'scored';
 

@@ -2,12 +2,44 @@
 // with the run's final status, so that a crash leaves the previous flags of the day intact.
 import type { Knex } from 'knex';
 import type { Database } from './database.js';
-import { copyIn } from './copy.js';
 import { BinaryCopyWriter } from './binaryCopy.js';
-import { lockServiceDayForWrite } from './locks.js';
+import { LOCKS, lockInTransaction } from './locks.js';
 import { finishRunSucceeded, type RunOutcome } from './runs.js';
 import type { DayRides } from './rides.js';
-import { APPLY_FLAG_STAGE, COPY_FLAG_STAGE, CREATE_FLAG_STAGE, MARK_UNSCORED_NORMAL } from './sql.js';
+
+// The SQL of this module, beside the functions that run it.
+
+// The primary key is there for the plan, not for uniqueness: on a young table whose day is
+// estimated at one row, MARK_UNSCORED_NORMAL's anti join over an unindexed stage became a nested
+// loop that rescanned the stage once per ride (no progress in 100 s at 1M rides). With the index
+// every plan is a probe per ride at worst.
+const CREATE_FLAG_STAGE = `create temporary table ridescan_flag_stage (
+  ride_id text primary key,
+  is_outlier boolean not null,
+  outlier_reason text,
+  outlier_score real
+) on commit drop`;
+
+const COPY_FLAG_STAGE = `COPY ridescan_flag_stage FROM STDIN (FORMAT binary)`;
+
+// Only rows whose flag, reason or score changed are staged, so this costs what changed.
+const APPLY_FLAG_STAGE = `update rides r
+  set is_outlier = s.is_outlier,
+      outlier_reason = s.outlier_reason,
+      outlier_score = s.outlier_score,
+      detection_run_id = ?
+  from ridescan_flag_stage s
+  where r.ride_id = s.ride_id and r.service_date = ?`;
+
+// A day's first scoring turns most rides from NULL into plain normal (false, no reason, score 0).
+// Staging each of them would cost a COPY and a join of the whole day; this one statement does
+// them all. Rides that need anything else are in the stage and left to APPLY_FLAG_STAGE. The
+// caller checks the row count: a ride loaded after the day was read must not be marked scored.
+const MARK_UNSCORED_NORMAL = `update rides r
+  set is_outlier = false, outlier_reason = null, outlier_score = 0, detection_run_id = ?
+  where r.service_date = ? and r.is_outlier is null
+    and not exists (select 1 from ridescan_flag_stage s where s.ride_id = r.ride_id)`;
+
 
 export interface NewFlags {
   /** 1 outlier, 0 normal; one per ride of DayRides, same order */
@@ -63,18 +95,27 @@ export class DayChangedDuringRunError extends Error {
   }
 }
 
+/** What the run record gets from the write itself, beside what the caller measured before it. */
+export type RunRecord = Omit<RunOutcome, 'flagsWritten'>;
+
+export interface FlagWrite {
+  runId: number;
+  rides: DayRides;
+  flags: NewFlags;
+  /** the run's record, complete but for what the write measures: flags written, write seconds */
+  record: RunRecord;
+  /** test hook: runs inside the write transaction, after the flags are staged */
+  afterStage?: (trx: Knex.Transaction) => Promise<void>;
+}
+
 /**
- * Writes the changed flags and marks the run succeeded, atomically. Returns how many rides were
- * written. `afterStage` is a test hook to fail between staging and commit.
+ * Writes the changed flags and marks the run succeeded, atomically: a crash or a kill before the
+ * commit leaves the day's previous flags and a run still 'running'. Returns how many rides were
+ * written.
  */
-export async function writeFlags(
-  db: Database,
-  runId: number,
-  rides: DayRides,
-  flags: NewFlags,
-  outcome: (flagsWritten: number) => RunOutcome,
-  afterStage?: (trx: Knex.Transaction) => Promise<void>,
-): Promise<number> {
+export async function writeFlags(db: Database, write: FlagWrite): Promise<number> {
+  const started = performance.now();
+  const { runId, rides, flags } = write;
   const { staged, unscoredNormal } = changedRides(rides, flags);
   const writer = new BinaryCopyWriter(4, 64 + staged.length * 48);
   const buffer = rides.table.buffer;
@@ -88,17 +129,24 @@ export async function writeFlags(
       .float4(Number.isNaN(flags.score[i]) ? null : flags.score[i]);
   }
   const data = writer.finish();
+  const flagsWritten = staged.length + unscoredNormal;
   await db.knex.transaction(async (trx) => {
-    await lockServiceDayForWrite(trx, rides.serviceDate);
+    await lockInTransaction(trx, LOCKS.writeDay(rides.serviceDate));
     await trx.raw(CREATE_FLAG_STAGE);
-    if (staged.length > 0) await copyIn(trx, COPY_FLAG_STAGE, data);
+    if (staged.length > 0) {
+      await db.copyIn(trx, COPY_FLAG_STAGE, data);
+      // Row estimates for the stage, so that the joins below are planned on what is there.
+      await trx.raw('analyze ridescan_flag_stage');
+    }
     if (unscoredNormal > 0) {
       const marked = (await trx.raw(MARK_UNSCORED_NORMAL, [runId, rides.serviceDate])).rowCount as number;
       if (marked !== unscoredNormal) throw new DayChangedDuringRunError(rides.serviceDate, unscoredNormal, marked);
     }
     if (staged.length > 0) await trx.raw(APPLY_FLAG_STAGE, [runId, rides.serviceDate]);
-    if (afterStage) await afterStage(trx);
-    await finishRunSucceeded(trx, runId, outcome(staged.length + unscoredNormal));
+    if (write.afterStage) await write.afterStage(trx);
+    const writeSeconds = (performance.now() - started) / 1000;
+    const timings = { ...write.record.timings, write_s: writeSeconds, total_s: (write.record.timings.total_s ?? 0) + writeSeconds };
+    await finishRunSucceeded(trx, runId, { ...write.record, flagsWritten, timings });
   });
-  return staged.length + unscoredNormal;
+  return flagsWritten;
 }

@@ -1,7 +1,5 @@
 // The SQL of the file load path (rideLoads.ts) and of the stale-day check (staleDays.ts).
 
-// Loads queue up behind each other (see rideLoads.ts). Namespace 'ri' 3, beside locks.ts's 1 and 2.
-export const LOAD_LOCK = `select pg_advisory_xact_lock(${0x7269_0003}, 0)`;
 
 /** Column order of RideCopyRows (rideCopyRows.ts). */
 export const COPY_RIDES = `COPY rides (

@@ -1,43 +1,51 @@
-// PostgreSQL advisory locks. Keys are (namespace, id) pairs so that ridescan's locks never
-// collide with another application's on the same database.
+// Every PostgreSQL advisory lock ridescan takes, in one registry. Keys are (space, id) pairs of
+// int4, so that ridescan's locks never collide with another application's on the same database,
+// and each kind of lock has a space of its own: before this registry the load lock borrowed the
+// flag-write space with id 0, which is also the id of service day 1970-01-01.
 import type { Knex } from 'knex';
-import type pg from 'pg';
-import type { Database } from './database.js';
 
-export const LOCK_NAMESPACE = {
+/** The int4 lock spaces; 'ri' (0x7269) in the high half. Never reuse or renumber one. */
+export const LOCK_SPACES = {
   migrations: 0x7269_0001,
-  /** held for a whole run by the scorer of a day (dayLocks.ts) */
-  serviceDay: 0x7269_0002,
+  /** held for a whole run by the scorer of a day, on a connection of its own */
+  scoreDay: 0x7269_0002,
   /** held by the transaction that writes a day's flags: writers of one day queue up */
-  serviceDayWrite: 0x7269_0003,
+  writeDay: 0x7269_0003,
+  /** held by the transaction of a file load: loads queue up behind each other */
+  loads: 0x7269_0004,
 } as const;
 
-/** Days since 1970-01-01 of an ISO date, the lock id of a service day. */
+export type LockSpace = keyof typeof LOCK_SPACES;
+
+export interface LockKey {
+  space: LockSpace;
+  id: number;
+  /** for messages: what is locked */
+  label: string;
+}
+
+/** Days since 1970-01-01 of an ISO date: the lock id of a service day. */
 export function dayNumber(isoDate: string): number {
   return Math.round(Date.parse(`${isoDate}T00:00:00Z`) / 86_400_000);
 }
 
-/**
- * Runs fn while holding a session advisory lock, waiting for it. The embedded database is one
- * connection inside one process (PGlite's data directory is never shared), so there the lock
- * would only deadlock the single-connection pool: fn runs directly.
- */
-export async function withSessionLock<T>(db: Database, namespace: number, id: number, fn: () => Promise<T>): Promise<T> {
-  if (db.kind === 'embedded') return fn();
-  const connection = (await db.knex.client.acquireConnection()) as pg.ClientBase;
-  try {
-    await connection.query('select pg_advisory_lock($1, $2)', [namespace, id]);
-    try {
-      return await fn();
-    } finally {
-      await connection.query('select pg_advisory_unlock($1, $2)', [namespace, id]);
-    }
-  } finally {
-    await db.knex.client.releaseConnection(connection);
-  }
+export const LOCKS = {
+  migrations: (): LockKey => ({ space: 'migrations', id: 0, label: 'migrations' }),
+  scoreDay: (isoDate: string): LockKey => ({ space: 'scoreDay', id: dayNumber(isoDate), label: `scoring of ${isoDate}` }),
+  writeDay: (isoDate: string): LockKey => ({ space: 'writeDay', id: dayNumber(isoDate), label: `flag write of ${isoDate}` }),
+  loads: (): LockKey => ({ space: 'loads', id: 0, label: 'file loads' }),
+} as const;
+
+/** The two int4 arguments of pg_advisory_lock(int4, int4) for a key. */
+export function lockArgs(key: LockKey): [number, number] {
+  return [LOCK_SPACES[key.space], key.id];
 }
 
-/** Takes a transaction-scoped advisory lock on a service day: writers of one day queue up. */
-export async function lockServiceDayForWrite(trx: Knex.Transaction, isoDate: string): Promise<void> {
-  await trx.raw('select pg_advisory_xact_lock(?, ?)', [LOCK_NAMESPACE.serviceDayWrite, dayNumber(isoDate)]);
+/**
+ * Takes a transaction-scoped advisory lock, waiting for it; released by COMMIT or ROLLBACK. The
+ * same SQL on both backends: on PGlite the one connection always gets it, which is right there,
+ * since the data directory belongs to one process.
+ */
+export async function lockInTransaction(trx: Knex.Transaction, key: LockKey): Promise<void> {
+  await trx.raw('select pg_advisory_xact_lock(?, ?)', lockArgs(key));
 }

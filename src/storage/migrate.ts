@@ -4,7 +4,7 @@
 import type { Knex } from 'knex';
 import { migrations as allMigrations, type Migration } from '../../migrations/index.js';
 import type { Database } from './database.js';
-import { withSessionLock, LOCK_NAMESPACE } from './locks.js';
+import { LOCKS } from './locks.js';
 
 export interface MigrationResult {
   name: string;
@@ -25,7 +25,7 @@ class ListMigrationSource implements Knex.MigrationSource<Migration> {
 }
 
 export async function migrateToLatest(db: Database, list: Migration[] = allMigrations): Promise<MigrationResult[]> {
-  return withSessionLock(db, LOCK_NAMESPACE.migrations, 0, async () => {
+  return db.withLock(LOCKS.migrations(), async () => {
     const config: Knex.MigratorConfig = {
       migrationSource: new ListMigrationSource(list),
       tableName: 'ridescan_migrations',

@@ -11,9 +11,9 @@
 import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import type { Database } from './database.js';
-import { copyIn } from './copy.js';
+import { LOCKS, lockInTransaction } from './locks.js';
 import { RideCopyRows } from './rideCopyRows.js';
-import { COPY_RIDES, LOAD_LOCK, PRESENT_AMONG, PRESENT_IN_RANGE, PRESENT_IN_RANGE_LIMIT, SCORED_DAYS } from './loadSql.js';
+import { COPY_RIDES, PRESENT_AMONG, PRESENT_IN_RANGE, PRESENT_IN_RANGE_LIMIT, SCORED_DAYS } from './loadSql.js';
 
 export type RideFormat = 'rides-csv' | 'tlc-yellow' | 'tlc-green';
 export type FileContainer = 'csv' | 'csv.gz' | 'parquet';
@@ -135,7 +135,7 @@ export async function loadRideBatches(
 ): Promise<FileLoadAccount> {
   try {
     return await db.knex.transaction(async (trx: Knex.Transaction) => {
-      await trx.raw(LOAD_LOCK);
+      await lockInTransaction(trx, LOCKS.loads());
       const [{ id }] = await trx('loads')
         .insert({
           file_name: target.fileName,
@@ -176,7 +176,7 @@ export async function loadRideBatches(
         rows = new RideCopyRows(target.format, loadId);
         offered += batch.count;
         await enqueue(async () => {
-          const kept = await writeNewRides(trx, batch);
+          const kept = await writeNewRides(db, trx, batch);
           loaded += kept.loaded;
           for (const [day, n] of kept.byDay) ridesByDay.set(day, (ridesByDay.get(day) ?? 0) + n);
         });
@@ -256,7 +256,7 @@ export async function loadRideBatches(
 }
 
 /** COPYs the rides of a batch whose id is new (to the table and to the batch); counts them by day. */
-async function writeNewRides(trx: Knex.Transaction, rows: RideCopyRows): Promise<{ loaded: number; byDay: Map<number, number> }> {
+async function writeNewRides(db: Database, trx: Knex.Transaction, rows: RideCopyRows): Promise<{ loaded: number; byDay: Map<number, number> }> {
   // Ids of one file usually share a narrow range (TLC ids start with the pickup time): one index
   // range scan finds any present. When the range holds too many other rides, ask by id instead;
   // also when an id is not ASCII, where JavaScript's order of strings is not the database's.
@@ -280,7 +280,7 @@ async function writeNewRides(trx: Knex.Transaction, rows: RideCopyRows): Promise
     const day = rows.serviceDays[i];
     byDay.set(day, (byDay.get(day) ?? 0) + 1);
   }
-  if (loaded > 0) await copyIn(trx, COPY_RIDES, rows.build(loaded === rows.count ? undefined : (i) => keep[i] === 1));
+  if (loaded > 0) await db.copyIn(trx, COPY_RIDES, rows.build(loaded === rows.count ? undefined : (i) => keep[i] === 1));
   return { loaded, byDay };
 }
 

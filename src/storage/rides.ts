@@ -1,14 +1,34 @@
 // Reading a day's rides for scoring, and inserting rides.
 import type { Knex } from 'knex';
 import type { Database } from './database.js';
-import { copyIn, copyOut } from './copy.js';
+import { LOCKS, lockInTransaction } from './locks.js';
 import { BinaryCopyWriter, parseBinaryCopy, unixMsToPgMicros, type BinaryTable } from './binaryCopy.js';
-import {
-  COPY_DAY_RIDES,
-  COPY_RIDE_STAGE,
-  CREATE_RIDE_STAGE,
-  INSERT_FROM_RIDE_STAGE,
-} from './sql.js';
+
+// The SQL of this module, beside the functions that run it.
+
+/** One service day's rides with their current flags, as binary COPY (see readRidesForDay). */
+const COPY_DAY_RIDES = `COPY (
+  select ride_id, distance_km, duration_min, is_outlier, outlier_reason, outlier_score
+  from rides where service_date = '%DATE%'::date
+) TO STDOUT (FORMAT binary)`;
+
+const CREATE_RIDE_STAGE = `create temporary table ridescan_ride_stage (
+  ride_id text not null,
+  taxi_id text,
+  pickup_local timestamp not null,
+  dropoff_local timestamp not null,
+  distance_km double precision not null
+) on commit drop`;
+
+const COPY_RIDE_STAGE = `COPY ridescan_ride_stage FROM STDIN (FORMAT binary)`;
+
+// Local wall-clock times become instants in the configured zone; the service day is the local
+// date of pickup. Rides already present keep their row (and their flags): loading is idempotent.
+const INSERT_FROM_RIDE_STAGE = `insert into rides (ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date)
+  select ride_id, taxi_id, pickup_local at time zone ?, dropoff_local at time zone ?, distance_km, pickup_local::date
+  from ridescan_ride_stage
+  on conflict (ride_id) do nothing`;
+
 
 export interface DayRides {
   serviceDate: string;
@@ -35,8 +55,8 @@ export async function readRidesForDay(db: Database, serviceDate: string): Promis
   const buffer = await db.knex.transaction(
     async (trx) => {
       // JIT compiling this plain scan costs ~0.17 s at 1M rides and saves nothing.
-      if (db.kind === 'server') await trx.raw('set local jit = off');
-      return copyOut(trx, COPY_DAY_RIDES.replace('%DATE%', serviceDate));
+      if (db.profile.jit) await trx.raw('set local jit = off');
+      return db.copyOut(trx, COPY_DAY_RIDES.replace('%DATE%', serviceDate));
     },
     { readOnly: true },
   );
@@ -96,8 +116,10 @@ export async function insertRides(db: Database, rides: Iterable<NewRide>, timeZo
   }
   const data = writer.finish();
   const inserted = await db.knex.transaction(async (trx: Knex.Transaction) => {
+    // Behind any file load in progress: a load that found an id absent must not fail on it.
+    await lockInTransaction(trx, LOCKS.loads());
     await trx.raw(CREATE_RIDE_STAGE);
-    await copyIn(trx, COPY_RIDE_STAGE, data);
+    await db.copyIn(trx, COPY_RIDE_STAGE, data);
     const result = await trx.raw(INSERT_FROM_RIDE_STAGE, [timeZone, timeZone]);
     return result.rowCount as number;
   });

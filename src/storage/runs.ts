@@ -2,8 +2,24 @@
 import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import type { Database } from './database.js';
-import { ABANDONED_RUNS, TRAILING_SUMMARIES } from './sql.js';
-import { processAlive } from './processAlive.js';
+import { processAlive } from './adapters/processAlive.js';
+
+// The SQL of this module, beside the functions that run it.
+
+// Runs left 'running' by a process of this host that no longer exists.
+const ABANDONED_RUNS = `select id, pid from detection_runs
+  where status = 'running' and hostname = ? and pid is not null and pid <> ?`;
+
+// The latest succeeded run's feature summary per day, for the days before :day.
+const TRAILING_SUMMARIES = `select feature_summary from (
+    select distinct on (service_date) service_date, feature_summary
+    from detection_runs
+    where status = 'succeeded' and feature_summary is not null
+      and service_date < :day::date and service_date >= :day::date - :days::int
+    order by service_date, id desc
+  ) latest
+  order by service_date`;
+
 
 export type RunStatus = 'running' | 'succeeded' | 'failed';
 

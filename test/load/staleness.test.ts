@@ -2,8 +2,8 @@
 // records it on its loads row), and staleDays() lists the day until a run scores it again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseTargets, type TestDatabase } from '../support/databases.js';
-import { simulateDay } from '../../src/application/simulateDay.js';
-import { detectDay } from '../../src/application/detectDay.js';
+import { simulateDay } from '../../src/application/usecases/simulate.js';
+import { scoreForTest } from '../support/scoring.js';
 import { DEFAULT_DETECTOR } from '../../src/compute/detectOutliers.js';
 import { staleDays } from '../../src/storage/staleDays.js';
 import { load, scratchDir } from './fixtures.js';
@@ -22,7 +22,7 @@ describe.each(databaseTargets)('stale days on $name', (target) => {
   });
 
   const score = async () => {
-    const run = await detectDay(t.db, { serviceDate: DAY, params: { ...DEFAULT_DETECTOR }, trigger: 'test' });
+    const run = await scoreForTest(t.db, { serviceDate: DAY, params: { ...DEFAULT_DETECTOR }, trigger: 'test' });
     expect(run.status).toBe('succeeded');
     return run.runId;
   };

@@ -1,6 +1,7 @@
 // The operations team's morning report for one service day: gathers the day from the database,
 // draws the charts and lays out one self-contained HTML page (see html.ts).
 import type { Database } from '../../storage/database.js';
+import { WorkFailedError } from '../errors.js';
 import { getRun, listRuns, type RunRow } from '../../storage/runs.js';
 import {
   dayComposition,
@@ -30,7 +31,8 @@ export interface ReportOptions {
 }
 
 /** The day cannot be reported on: it has no rides, or no run has looked at it. */
-export class ReportUnavailableError extends Error {
+/** The day cannot be reported on (no rides, never scored): the command fails with exit 1. */
+export class ReportUnavailableError extends WorkFailedError {
   constructor(message: string) {
     super(message);
     this.name = 'ReportUnavailableError';

@@ -1,0 +1,109 @@
+// `ridescan evaluate`: detection quality on simulated labelled days, in memory (no database). Runs the
+// chosen detector through detectOutliers, as `detect` does, beside the book's recipe on the same days.
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { z } from 'zod';
+import { BOOK_RECIPE } from '../../../compute/detectOutliers.js';
+import { evaluateSweep, type EvaluationSummary, type NamedDetector } from '../../../compute/evaluateDetector.js';
+import { SCENARIOS, SCENARIO_DESCRIPTIONS, type ScenarioName } from '../../../compute/scenarios.js';
+import { initTensorBackend } from '../../../compute/tensorBackend.js';
+import { addDetectorOptions, describeDetector, detectorParamsFromFlags } from '../detectorOptions.js';
+import { formatTable } from '../format/table.js';
+import type { CommandContext } from '../options.js';
+
+/** comma-separated list of values of the schema */
+function listOf(schema: z.ZodType<number>, max: number) {
+  return (raw: string): number[] => {
+    const parts = raw.split(',').map((s) => s.trim());
+    if (parts.length > max) throw new InvalidArgumentError(`at most ${max} values`);
+    return parts.map((part) => {
+      const parsed = schema.safeParse(part === '' ? NaN : Number(part.replace(/_/g, '')));
+      if (!parsed.success) throw new InvalidArgumentError(`${part || '(empty)'} ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+      return parsed.data;
+    });
+  };
+}
+
+const RideCount = z.number().int('must be a whole number').min(20, 'must be at least 20').max(5_000_000, 'must be at most 5,000,000');
+const Seed = z.number().int('must be a whole number').min(0, 'must be 0 or more').max(2 ** 32 - 1, 'must be below 2^32');
+
+interface EvaluateOptions {
+  scenario: ScenarioName;
+  rides: number[];
+  seed: number[];
+  compare: boolean;
+  json?: boolean;
+  [flag: string]: unknown;
+}
+
+export const BOOK_RECIPE_NAME = 'book recipe';
+
+export function register(program: Command, context: CommandContext): void {
+  addDetectorOptions(
+    program
+      .command('evaluate')
+      .description(
+        'measure detection quality on simulated labelled days (no database): flagged, precision, recall, F1 and recall per ' +
+          "anomaly group, for the detector and for the book's recipe on the same days. Rule flags count as flags.",
+      )
+      .addOption(new Option('--scenario <name>', 'distributions of the simulated days').choices([...SCENARIOS]).default('book'))
+      .addOption(new Option('--rides <n[,n...]>', 'rides per day; several sizes make a sweep').argParser(listOf(RideCount, 12)).default([10_000], '10000'))
+      .addOption(new Option('--seed <s[,s...]>', 'random seeds; metrics are averaged over them').argParser(listOf(Seed, 50)).default([1], '1'))
+      .option('--no-compare', "do not run the book's recipe beside the detector")
+      .option('--json', 'print every run and the averages as JSON'),
+  ).action(async (options: EvaluateOptions) => {
+    const params = detectorParamsFromFlags(options);
+    const detectors: NamedDetector[] = [{ name: params.algorithm ?? 'dbscan', params }];
+    if (options.compare) detectors.push({ name: BOOK_RECIPE_NAME, params: BOOK_RECIPE });
+    const backend = await initTensorBackend(context.config().tensorBackend);
+    const progress = !options.json && context.io.stderrIsTTY;
+    let done = 0;
+    const total = options.rides.length * options.seed.length;
+    const { runs, summary } = evaluateSweep({
+      scenario: options.scenario,
+      sizes: options.rides,
+      seeds: options.seed,
+      detectors,
+      onDay: () => {
+        done++;
+        if (progress) process.stderr.write(`\r  ${done}/${total} simulated days scored`);
+      },
+    });
+    if (progress) process.stderr.write('\r\x1b[K');
+    if (options.json) {
+      context.io.out(JSON.stringify({ scenario: options.scenario, seeds: options.seed, sizes: options.rides, tensorBackend: backend, detectors, summary, runs }, null, 2));
+      return;
+    }
+    context.io.out(formatEvaluation(options.scenario, options.seed, detectors, summary, backend));
+  });
+}
+
+export function formatEvaluation(
+  scenario: ScenarioName,
+  seeds: number[],
+  detectors: NamedDetector[],
+  summary: EvaluationSummary[],
+  backend: string,
+): string {
+  const groups = summary.length > 0 ? Object.keys(summary[0].recallByGroup) : [];
+  const lines = [
+    `scenario ${scenario}: ${SCENARIO_DESCRIPTIONS[scenario]}`,
+    `seeds ${seeds.join(', ')} (metrics are means over the seeds, seconds the median); tensor backend ${backend}`,
+    ...detectors.map((d) => `${d.name.padEnd(Math.max(...detectors.map((x) => x.name.length)))}  ${describeDetector(d.params)}`),
+    '',
+  ];
+  const header = ['rides', 'detector', 'flagged', 'precision', 'recall', 'F1', ...groups.map((g) => `recall ${g}`), 'eps', 'min_samples', 'seconds'];
+  const rows = summary.map((s) => [
+    s.rides.toLocaleString('en-US'),
+    s.detector,
+    Math.round(s.flagged).toLocaleString('en-US'),
+    s.precision.toFixed(3),
+    s.recall.toFixed(3),
+    s.f1.toFixed(3),
+    ...groups.map((g) => s.recallByGroup[g].toFixed(2)),
+    s.eps === null ? '' : s.eps.toPrecision(3),
+    s.minSamples === null ? '' : String(Math.round(s.minSamples)),
+    s.seconds.toFixed(3),
+  ]);
+  lines.push(formatTable(header, rows));
+  return lines.join('\n');
+}

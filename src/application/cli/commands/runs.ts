@@ -1,0 +1,47 @@
+// `ridescan runs`: the run history.
+import { Option, type Command } from 'commander';
+import { z } from 'zod';
+import { ENVIRONMENT_HELP, parseDate, parseWith, type CommandContext } from '../options.js';
+import { formatTable } from '../format/table.js';
+
+const parseLimit = parseWith(z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000, 'must be at most 10,000'), Number);
+
+export function register(program: Command, context: CommandContext): void {
+  program
+    .command('runs')
+    .description('the run history, newest first: every detection run, failed and unfinished ones too')
+    .option('--date <YYYY-MM-DD>', 'only the runs of this service day', parseDate)
+    .addOption(new Option('--limit <n>', 'at most this many runs').argParser(parseLimit).default(20))
+    .option('--json', 'print as JSON (every column of detection_runs)')
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action(async (options: { date?: string; limit: number; json?: boolean }) => {
+      const { runHistory } = await import('../../usecases/inspect.js');
+      const runs = await runHistory(context.config(), { serviceDate: options.date, limit: options.limit });
+      if (options.json) {
+        context.io.out(JSON.stringify(runs, null, 2));
+        return;
+      }
+      if (runs.length === 0) {
+        context.io.out('no runs yet');
+        return;
+      }
+      context.io.out(
+        formatTable(
+          ['run', 'day', 'status', 'trigger', 'rides', 'outliers', 'flags written', 'seconds', 'started (UTC)', 'drift', 'note'],
+          runs.map((r) => [
+            `#${r.id}`,
+            r.service_date,
+            r.status,
+            r.trigger,
+            r.rides_scored?.toLocaleString('en-US') ?? '',
+            r.outliers?.toLocaleString('en-US') ?? '',
+            r.flags_written?.toLocaleString('en-US') ?? '',
+            r.timings?.total_s !== undefined ? r.timings.total_s.toFixed(2) : '',
+            new Date(r.started_at).toISOString().slice(0, 19).replace('T', ' '),
+            r.drift_warning ? `DRIFT: ${(r.drift?.drifted ?? []).slice(0, 3).join(', ')}` : (r.drift?.verdict ?? ''),
+            r.error ? r.error.split('\n')[0].slice(0, 70) : r.outliers_by_reason ? Object.entries(r.outliers_by_reason).map(([k, v]) => `${k} ${v}`).join(', ') : '',
+          ]),
+        ),
+      );
+    });
+}

@@ -1,0 +1,129 @@
+// The detector's command-line flags, shared by the commands that score rides (evaluate; detect,
+// schedule and backfill can add the same): parsed with zod at the edge, turned into DetectorParams.
+//
+// Defaults are DEFAULT_DETECTOR's. A numeric --eps without --features means the first releases'
+// features (distance, duration), so that `--eps 0.3 --min-samples 10 --min-cluster-share 0` is the
+// book's recipe exactly; a numeric --min-samples turns sampling off (it counts rides of the whole day).
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { z } from 'zod';
+import { DEFAULT_DETECTOR, KMEANS_DEFAULTS, type DetectorParams } from '../../compute/detectOutliers.js';
+import { FEATURE_SETS, type FeatureSet } from '../../compute/rideFeatures.js';
+import { DEFAULT_RULE_LIMITS } from '../../compute/validityRules.js';
+import { parseWith } from './options.js';
+
+const asNumber = (raw: string) => (raw.trim() === '' ? NaN : Number(raw));
+
+const positive = z.number().positive('must be greater than 0').finite('must be a finite number');
+const share = z.number().min(0, 'must be within [0, 1)').lt(1, 'must be within [0, 1)');
+const count = z.number().int('must be a whole number').min(1, 'must be at least 1');
+const limit = z.number().positive('must be greater than 0');
+
+export const DetectorFlags = z.object({
+  algorithm: z.enum(['dbscan', 'kmeans']),
+  features: z.enum(FEATURE_SETS).optional(),
+  eps: z.union([z.literal('auto'), positive]),
+  epsScale: positive,
+  minSamples: z.union([z.literal('auto'), count]),
+  minClusterShare: share,
+  sampleSize: count,
+  k: count.max(100, 'must be at most 100'),
+  contamination: share,
+  maxSpeed: limit,
+  maxDuration: limit,
+  longTrip: limit,
+  zeroDistanceMax: limit,
+});
+export type DetectorFlagValues = z.infer<typeof DetectorFlags>;
+
+/** 'auto' or a value of the schema */
+function autoOr<T>(schema: z.ZodType<T>) {
+  return (raw: string): T | 'auto' => {
+    if (raw.trim() === 'auto') return 'auto';
+    const parsed = schema.safeParse(asNumber(raw));
+    if (!parsed.success) throw new InvalidArgumentError(`${parsed.error.issues.map((i) => i.message).join('; ')} (or auto)`);
+    return parsed.data;
+  };
+}
+
+export function addDetectorOptions(command: Command): Command {
+  const d = DEFAULT_DETECTOR;
+  const r = DEFAULT_RULE_LIMITS;
+  return command
+    .addOption(new Option('--algorithm <name>', 'dbscan or kmeans').choices(['dbscan', 'kmeans']).default(d.algorithm))
+    .addOption(
+      new Option('--features <set>', `features clustered, standardised (default ${d.features}; distance_duration with a numeric --eps)`).choices([
+        ...FEATURE_SETS,
+      ]),
+    )
+    .addOption(
+      new Option('--eps <number|auto>', 'DBSCAN radius in standard deviations, or auto: --eps-scale × the median distance to the min_samples-th neighbour')
+        .argParser(autoOr(positive))
+        .default(d.eps),
+    )
+    .addOption(new Option('--eps-scale <number>', 'eps auto: the multiple of the median k-distance').argParser(parseWith(positive, asNumber)).default(d.epsScale))
+    .addOption(
+      new Option('--min-samples <n|auto>', 'rides within eps (itself included) that make a core ride; auto: 1/400 of the rides clustered, at least 10')
+        .argParser(autoOr(count))
+        .default(d.minSamples),
+    )
+    .addOption(
+      new Option('--min-cluster-share <share>', 'clusters holding less than this share of the day are outliers; 0 = noise only (the book)')
+        .argParser(parseWith(share, asNumber))
+        .default(d.minClusterShare),
+    )
+    .addOption(
+      new Option('--sample-size <n>', 'min-samples auto: days with more valid rides are clustered on a sample of this many')
+        .argParser(parseWith(count, asNumber))
+        .default(d.sampleSize),
+    )
+    .addOption(new Option('--k <n>', 'kmeans: number of centroids').argParser(parseWith(count.max(100, 'must be at most 100'), asNumber)).default(KMEANS_DEFAULTS.k))
+    .addOption(
+      new Option('--contamination <share>', 'kmeans: share of the valid rides flagged, those farthest from their centroid')
+        .argParser(parseWith(share, asNumber))
+        .default(KMEANS_DEFAULTS.contamination),
+    )
+    .addOption(new Option('--max-speed <km/h>', 'rule: implied speed above this is flagged (speed_limit)').argParser(parseWith(limit, asNumber)).default(r.maxSpeedKmh))
+    .addOption(
+      new Option('--max-duration <minutes>', 'rule: rides longer than this under --long-trip km are flagged (duration_limit)')
+        .argParser(parseWith(limit, asNumber))
+        .default(r.maxDurationMin),
+    )
+    .addOption(new Option('--long-trip <km>', 'rule: trips this long are exempt from --max-duration').argParser(parseWith(limit, asNumber)).default(r.longTripKm))
+    .addOption(
+      new Option('--zero-distance-max <minutes>', 'rule: zero-distance rides longer than this are flagged (zero_distance)')
+        .argParser(parseWith(limit, asNumber))
+        .default(r.zeroDistanceMaxMin),
+    );
+}
+
+/** DetectorParams from the parsed flags (validated again as a whole). */
+export function detectorParamsFromFlags(raw: unknown): DetectorParams {
+  const f = DetectorFlags.parse(raw);
+  const features: FeatureSet = f.features ?? (f.algorithm === 'dbscan' && f.eps !== 'auto' ? 'distance_duration' : DEFAULT_DETECTOR.features);
+  const rules = { maxSpeedKmh: f.maxSpeed, maxDurationMin: f.maxDuration, longTripKm: f.longTrip, zeroDistanceMaxMin: f.zeroDistanceMax };
+  if (f.algorithm === 'kmeans') {
+    return { ...KMEANS_DEFAULTS, features, k: f.k, contamination: f.contamination, rules };
+  }
+  return {
+    algorithm: 'dbscan',
+    features,
+    eps: f.eps,
+    epsScale: f.epsScale,
+    minSamples: f.minSamples,
+    minClusterShare: f.minClusterShare,
+    sampleSize: f.sampleSize,
+    rules,
+  };
+}
+
+/** One line saying what the detector is, for summaries. */
+export function describeDetector(p: DetectorParams): string {
+  if ((p.algorithm ?? 'dbscan') === 'kmeans') {
+    return `kmeans on ${p.features ?? 'distance_duration'}, k ${p.k ?? KMEANS_DEFAULTS.k}, contamination ${p.contamination ?? KMEANS_DEFAULTS.contamination}`;
+  }
+  const eps = p.eps === 'auto' ? `eps auto (${p.epsScale ?? DEFAULT_DETECTOR.epsScale} × median k-distance)` : `eps ${p.eps}`;
+  const minSamples = p.minSamples === 'auto' ? 'min_samples auto (1/400 of the rides clustered, at least 10)' : `min_samples ${p.minSamples}`;
+  const sample = p.minSamples === 'auto' && p.sampleSize !== undefined && Number.isFinite(p.sampleSize) ? `, sample of ${p.sampleSize.toLocaleString('en-US')} above that` : '';
+  const share = p.minClusterShare > 0 ? `min cluster share ${p.minClusterShare}` : 'noise only';
+  return `dbscan on ${p.features ?? 'distance_duration'}, ${eps}, ${minSamples}, ${share}${sample}`;
+}

@@ -1,0 +1,47 @@
+// `ridescan load`: every file in its own transaction; a file that fails is that file's failure
+// and the others still load. Returns a result per file (as the backfill returns one per day).
+import type { RidescanConfig } from '../config.js';
+import { withDatabase } from '../openDatabase.js';
+import type { RequestedFormat } from '../load/formats.js';
+import { loadRideFile, type FileLoadResult } from '../load/loadFile.js';
+import type { LoadProgress } from '../load/loadProgress.js';
+import type { FileFailure } from '../load/formatLoadSummary.js';
+import { UnreadableFileError } from '../load/unreadableFileError.js';
+
+export interface LoadFilesOptions {
+  format: RequestedFormat;
+  dryRun: boolean;
+  progress: LoadProgress;
+  /** told as each file ends */
+  onFile?: (result: { loaded: FileLoadResult } | { failed: FileFailure }) => void;
+}
+
+export async function loadFiles(config: RidescanConfig, files: string[], options: LoadFilesOptions): Promise<{ results: FileLoadResult[]; failures: FileFailure[] }> {
+  const results: FileLoadResult[] = [];
+  const failures: FileFailure[] = [];
+  await withDatabase(config, { requireSchema: true }, async (db) => {
+    for (const path of files) {
+      try {
+        const result = await loadRideFile(db, path, {
+          format: options.format,
+          dryRun: options.dryRun,
+          serviceTimeZone: config.timeZone,
+          onStart: (file) => options.progress.start(file),
+          onProgress: (p) => options.progress.update(p),
+        });
+        options.progress.stop();
+        results.push(result);
+        options.onFile?.({ loaded: result });
+      } catch (error) {
+        options.progress.stop();
+        // An unreadable file is that file's failure; anything else (the database gone) too,
+        // but its message is less likely to be about the file, so it says where it came from.
+        const message = error instanceof UnreadableFileError ? error.message : `failed: ${error instanceof Error ? error.message : String(error)}`;
+        const failure = { path, error: message };
+        failures.push(failure);
+        options.onFile?.({ failed: failure });
+      }
+    }
+  });
+  return { results, failures };
+}

@@ -1,0 +1,130 @@
+// `ridescan schedule`: a long-running process that runs the nightly job on a cron expression in
+// the service time zone, catching up at start and on every tick. node-cron's noOverlap keeps a
+// tick from starting while the previous one runs; the per-day advisory lock keeps two
+// schedulers (or a scheduler and a backfill) off the same day. The database is opened per tick,
+// so that the embedded one is free for other commands between ticks.
+import cron from 'node-cron';
+import type { Database } from '../../storage/database.js';
+import type { DetectorParams } from '../../compute/detectOutliers.js';
+import { migrateToLatest } from '../../storage/migrate.js';
+import type { RidescanConfig } from '../config.js';
+import { EXIT, UsageError, type ExitCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { withDatabase } from '../openDatabase.js';
+import type { DayOutcome } from './scoreDay.js';
+
+export interface NightlyTickOptions {
+  now: Date;
+  timeZone: string;
+  catchUpDays: number;
+  params: DetectorParams;
+  tensorBackend?: RidescanConfig['tensorBackend'];
+  log: Logger;
+  /** checked between days: a stopping scheduler starts no new day */
+  shouldStop?: () => boolean;
+}
+
+/** A job the scheduler runs on every tick; defined in jobs/, wired in by the entry point. */
+export interface NightlyJob {
+  name: string;
+  defaultCatchUpDays: number;
+  tick(db: Database, options: NightlyTickOptions): Promise<DayOutcome[]>;
+}
+
+export interface SchedulerOptions {
+  job: NightlyJob;
+  config: RidescanConfig;
+  cron: string;
+  catchUpDays: number;
+  once: boolean;
+  params: DetectorParams;
+  log: Logger;
+  /** how long a run in progress may take to finish after SIGTERM/SIGINT */
+  graceMs: number;
+}
+
+export function validateCron(expression: string): void {
+  if (!cron.validate(expression)) throw new UsageError(`--cron: '${expression}' is not a cron expression (for example '15 2 * * *')`);
+}
+
+export async function runScheduler(options: SchedulerOptions): Promise<ExitCode> {
+  validateCron(options.cron);
+  const { log } = options;
+  let stopping = false;
+  let failedDays = 0;
+
+  const { job } = options;
+  const tick = (): Promise<DayOutcome[]> =>
+    withDatabase(options.config, { requireSchema: true }, (db) =>
+      job.tick(db, {
+        now: new Date(),
+        timeZone: options.config.timeZone,
+        catchUpDays: options.catchUpDays,
+        params: options.params,
+        tensorBackend: options.config.tensorBackend,
+        log,
+        shouldStop: () => stopping,
+      }),
+    );
+  const tickAndCount = async () => {
+    try {
+      const outcomes = await tick();
+      failedDays += outcomes.filter((o) => o.status === 'failed').length;
+    } catch (error) {
+      failedDays++;
+      log.error({ error: error instanceof Error ? error.message : String(error) }, 'tick failed');
+    }
+  };
+
+  // Schema first, under the migration lock, so that a fresh database works on the first tick.
+  await withDatabase(options.config, { requireSchema: false }, (db) => migrateToLatest(db));
+
+  if (options.once) {
+    log.info({ job: job.name, catchUpDays: options.catchUpDays }, 'one tick (--once)');
+    await tickAndCount();
+    return failedDays > 0 ? EXIT.failed : EXIT.ok;
+  }
+
+  let current: Promise<void> | null = null;
+  const guardedTick = () => {
+    if (stopping || current) return current ?? Promise.resolve();
+    current = tickAndCount().finally(() => {
+      current = null;
+      if (!stopping) log.info({ nextTick: task.getNextRun()?.toISOString() }, 'waiting for the next tick');
+    });
+    return current;
+  };
+  const task = cron.schedule(options.cron, guardedTick, {
+    name: job.name,
+    timezone: options.config.timeZone,
+    noOverlap: true,
+  });
+  log.info({ cron: options.cron, timeZone: options.config.timeZone, nextTick: task.getNextRun()?.toISOString() }, 'scheduler started; catching up');
+  void guardedTick();
+
+  return new Promise<ExitCode>((resolve) => {
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      await task.destroy();
+      if (!current) {
+        log.info({ signal }, 'stopped');
+        resolve(EXIT.ok);
+        return;
+      }
+      log.info({ signal, graceSeconds: options.graceMs / 1000 }, 'stopping: letting the run in progress finish');
+      const timer = setTimeout(() => {
+        // The open transaction dies with the process: the day's previous flags stay, and the run
+        // stays 'running' until the next start marks it failed (markAbandonedRuns).
+        log.error({ signal }, 'grace period over: abandoning the run in progress');
+        process.exit(EXIT.failed);
+      }, options.graceMs);
+      await current;
+      clearTimeout(timer);
+      log.info({ signal }, 'stopped after the run in progress finished');
+      resolve(failedDays > 0 ? EXIT.failed : EXIT.ok);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+  });
+}

@@ -1,0 +1,297 @@
+// The one way a service day is scored, by every entry point (detect, demo, schedule, backfill):
+//
+//   lock → read → compute (pure) → write → record
+//
+// The day's lock keeps two processes off one day (a second one is told 'skipped'). The read takes
+// the day's rides and the trailing days' feature summaries; compute is pure (scoreDayRides); the
+// write puts the changed flags and the run's final record in one transaction. Transient database
+// errors (the server restarting, a serialization failure) are retried with backoff; anything else
+// ends the day as failed, recorded in its run. Never throws for a failed day: it returns the
+// outcome (as kysely's migrator returns results), so that callers decide the exit code.
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import type { Database } from '../../storage/database.js';
+import { LOCKS } from '../../storage/locks.js';
+import { readRidesForDay, type DayRides } from '../../storage/rides.js';
+import { writeFlags, DayChangedDuringRunError } from '../../storage/flags.js';
+import { finishRunFailed, startRun, trailingSummaries } from '../../storage/runs.js';
+import { dayStatuses } from '../../storage/dayStatus.js';
+import type { ClusterSummary, DetectorParams, ResolvedDetector } from '../../compute/detectOutliers.js';
+import type { DaySummary } from '../../compute/featureSummary.js';
+import { DEFAULT_DRIFT_OPTIONS, type DriftResult } from '../../compute/driftCheck.js';
+import { scoreDayRides } from '../../compute/scoreDayRides.js';
+import { initTensorBackend, type TensorBackendName } from '../../compute/tensorBackend.js';
+import type { Logger } from '../logger.js';
+
+/** One run of the detector over a day, as recorded in detection_runs and printed by `detect`. */
+export interface DayRun {
+  runId: number;
+  serviceDate: string;
+  status: 'succeeded' | 'failed';
+  error?: string;
+  /** the driver's code of the error (a SQLSTATE such as 40001, or ECONNRESET), when it has one */
+  errorCode?: string;
+  /** read-compute-write passes: more than 1 when rides arrived during the run */
+  attempts: number;
+  rides: number;
+  outliers: number;
+  outliersByReason: Record<string, number>;
+  clusters: ClusterSummary;
+  flagsWritten: number;
+  tensorBackend: string | null;
+  params: DetectorParams;
+  /** what the parameters resolved to (eps actually used, defaults filled in) */
+  resolved: ResolvedDetector | null;
+  featureSummary: DaySummary | null;
+  drift: DriftResult | null;
+  scaler: { features: string[]; mean: number[]; std: number[] } | null;
+  timings: { readSeconds: number; computeSeconds: number; writeSeconds: number; totalSeconds: number; clusterSeconds: number };
+}
+
+export type DayOutcome =
+  | { day: string; status: 'succeeded'; run: DayRun; attempts: number }
+  | { day: string; status: 'failed'; error: string; run?: DayRun; attempts: number }
+  | { day: string; status: 'skipped'; why: string };
+
+export interface ScoreDayOptions {
+  params: DetectorParams;
+  /** who asked: cli, demo, schedule, backfill (recorded with the run) */
+  trigger: string;
+  log?: Logger;
+  /** the TF.js backend to prefer (RIDESCAN_TENSOR_BACKEND); the one used is recorded */
+  tensorBackend?: TensorBackendName;
+  /** attempts for transient errors (connection refused or reset, serialization failure, deadlock) */
+  maxAttempts?: number;
+  /** first backoff; doubles each time */
+  backoffMs?: number;
+  /**
+   * Skip the day when, once its lock is held, it turns out scored and not stale: another process
+   * scored it between our plan and our lock. The scheduler and selective backfills want this.
+   */
+  onlyIfNeeded?: boolean;
+  /** told when a phase starts, for logs and progress */
+  onPhase?: (phase: 'read' | 'compute' | 'write', runId: number) => void;
+  /** test hooks: after the read (before the write), and inside the write transaction */
+  hooks?: {
+    afterRead?: (attempt: number) => Promise<void>;
+    beforeCommit?: (trx: Knex.Transaction) => Promise<void>;
+  };
+}
+
+/** Rides loaded into the day while it is scored make the write refuse; read it again. */
+const MAX_PASSES = 3;
+
+// Errors worth another try: the server went away or refused for now, or PostgreSQL asks to retry.
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08003',
+  '08006',
+]);
+
+export function isTransient(code: string | undefined, message = ''): boolean {
+  return (code !== undefined && TRANSIENT_CODES.has(code)) || /Connection terminated|connection refused|ECONNRESET/i.test(message);
+}
+
+export async function scoreDay(db: Database, day: string, options: ScoreDayOptions): Promise<DayOutcome> {
+  const log = options.log;
+  const maxAttempts = options.maxAttempts ?? 3;
+  let backoff = options.backoffMs ?? 500;
+  for (let attempt = 1; ; attempt++) {
+    let release: Awaited<ReturnType<Database['tryLock']>>;
+    try {
+      release = await db.tryLock(LOCKS.scoreDay(day));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (attempt < maxAttempts && isTransient((error as { code?: string }).code, message)) {
+        log?.warn({ day, attempt, error: message, retryInMs: backoff }, 'transient database error, retrying');
+        await sleep(backoff);
+        backoff *= 2;
+        continue;
+      }
+      log?.error({ day, error: message, attempts: attempt }, 'day failed');
+      return { day, status: 'failed', error: message, attempts: attempt };
+    }
+    if (!release) {
+      log?.info({ day }, 'skipped: another process is scoring this day');
+      return { day, status: 'skipped', why: 'locked by another process' };
+    }
+    let run: DayRun;
+    try {
+      if (options.onlyIfNeeded) {
+        const [status] = await dayStatuses(db, day, day);
+        if (!status || status.state === 'scored') {
+          log?.info({ day }, 'skipped: already scored by another process');
+          return { day, status: 'skipped', why: status ? 'already scored' : 'no rides' };
+        }
+      }
+      run = await runDetector(db, day, options);
+    } catch (error) {
+      // only the status check above can get here: the run itself never throws
+      const message = error instanceof Error ? error.message : String(error);
+      if (attempt < maxAttempts && isTransient((error as { code?: string }).code, message)) {
+        log?.warn({ day, attempt, error: message, retryInMs: backoff }, 'transient database error, retrying');
+        await sleep(backoff);
+        backoff *= 2;
+        continue;
+      }
+      return { day, status: 'failed', error: message, attempts: attempt };
+    } finally {
+      await release();
+    }
+    if (run.status === 'succeeded') {
+      log?.info(
+        { day, runId: run.runId, rides: run.rides, outliers: run.outliers, flagsWritten: run.flagsWritten, seconds: Number(run.timings.totalSeconds.toFixed(3)), drift: run.drift?.verdict },
+        `scored ${day}`,
+      );
+      if (run.drift?.drift) {
+        log?.warn({ day, runId: run.runId, drift: run.drift.drifted }, `drift warning: ${day} is far from the trailing days on ${run.drift.drifted.join(', ')}`);
+      }
+      return { day, status: 'succeeded', run, attempts: attempt };
+    }
+    if (attempt < maxAttempts && isTransient(run.errorCode, run.error)) {
+      log?.warn({ day, runId: run.runId, attempt, error: run.error, retryInMs: backoff }, 'transient database error, retrying');
+      await sleep(backoff);
+      backoff *= 2;
+      continue;
+    }
+    log?.error({ day, runId: run.runId, error: run.error, attempts: attempt }, 'day failed');
+    return { day, status: 'failed', error: run.error ?? 'unknown error', run, attempts: attempt };
+  }
+}
+
+/** One recorded run over a day, the lock already held. Never throws once the run is recorded. */
+async function runDetector(db: Database, serviceDate: string, options: ScoreDayOptions): Promise<DayRun> {
+  const started = performance.now();
+  const { params } = options;
+  const runId = await startRun(db, { serviceDate, trigger: options.trigger, algorithm: params.algorithm ?? 'dbscan', parameters: { ...params } });
+  const run: DayRun = {
+    runId,
+    serviceDate,
+    status: 'failed',
+    attempts: 0,
+    rides: 0,
+    outliers: 0,
+    outliersByReason: {},
+    clusters: { count: 0, sizes: [], small: [] },
+    flagsWritten: 0,
+    tensorBackend: null,
+    params,
+    resolved: null,
+    featureSummary: null,
+    drift: null,
+    scaler: null,
+    timings: { readSeconds: 0, computeSeconds: 0, writeSeconds: 0, totalSeconds: 0, clusterSeconds: 0 },
+  };
+  try {
+    run.tensorBackend = await initTensorBackend(options.tensorBackend);
+    for (;;) {
+      run.attempts++;
+      try {
+        await onePass(db, run, options, started);
+        break;
+      } catch (error) {
+        if (!(error instanceof DayChangedDuringRunError) || run.attempts >= MAX_PASSES) throw error;
+      }
+    }
+    run.status = 'succeeded';
+  } catch (error) {
+    run.error = error instanceof Error ? error.message : String(error);
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string') run.errorCode = code;
+    await finishRunFailed(db, runId, error).catch(() => {
+      // The database itself is gone: the run stays 'running', recognisably unfinished, and the
+      // next scheduler start marks it failed (markAbandonedRuns).
+    });
+  }
+  run.timings.totalSeconds = since(started);
+  return run;
+}
+
+/** read → compute → write, once. */
+async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, started: number): Promise<void> {
+  options.onPhase?.('read', run.runId);
+  let t = performance.now();
+  const rides: DayRides = await readRidesForDay(db, run.serviceDate);
+  const trailing = parseSummaries(await trailingSummaries(db, run.serviceDate, DEFAULT_DRIFT_OPTIONS.window));
+  run.timings.readSeconds = since(t);
+  run.rides = rides.count;
+
+  options.onPhase?.('compute', run.runId);
+  t = performance.now();
+  const { detection, featureSummary, drift } = scoreDayRides(rides.distanceKm, rides.durationMin, options.params, trailing);
+  run.timings.computeSeconds = since(t);
+  run.timings.clusterSeconds = detection.timings.clusterSeconds;
+  run.outliers = detection.outliers;
+  run.outliersByReason = detection.outliersByReason;
+  run.clusters = detection.clusters;
+  run.scaler = detection.scaler;
+  run.resolved = detection.resolved;
+  run.featureSummary = featureSummary;
+  run.drift = drift;
+  await options.hooks?.afterRead?.(run.attempts);
+
+  options.onPhase?.('write', run.runId);
+  t = performance.now();
+  run.flagsWritten = await writeFlags(db, {
+    runId: run.runId,
+    rides,
+    flags: detection,
+    record: {
+      scaler: detection.scaler ? { ...detection.scaler } : null,
+      tensorBackend: run.tensorBackend,
+      ridesScored: rides.count,
+      outliers: detection.outliers,
+      outliersByReason: detection.outliersByReason,
+      clusters: { ...detection.clusters },
+      // write_s is added by the write, and total_s grows by it
+      timings: { read_s: run.timings.readSeconds, compute_s: run.timings.computeSeconds, cluster_s: detection.timings.clusterSeconds, total_s: since(started), attempts: run.attempts },
+      parameters: { ...options.params, resolved: detection.resolved },
+      featureSummary: { ...featureSummary },
+      drift: { ...drift },
+      driftWarning: drift.drift,
+    },
+    afterStage: options.hooks?.beforeCommit,
+  });
+  run.timings.writeSeconds = since(t);
+}
+
+// Feature summaries come back from jsonb: checked at this edge, and NaN quantiles (a day without
+// valid rides) come back as null, which JSON made of them.
+const num = z.number().nullable().transform((v) => (v === null ? Number.NaN : v));
+const QuantilesSchema = z.object({ mean: num, p05: num, p25: num, p50: num, p75: num, p95: num });
+const DaySummarySchema = z.object({
+  rides: z.number(),
+  validRides: z.number(),
+  distanceKm: QuantilesSchema,
+  durationMin: QuantilesSchema,
+  speedKmh: QuantilesSchema,
+  flagRate: num,
+  flagRateByReason: z.record(z.string(), z.number()),
+});
+
+/** The trailing summaries that parse; one that does not (an old or hand-edited run) is left out. */
+function parseSummaries(stored: Record<string, unknown>[]): DaySummary[] {
+  const out: DaySummary[] = [];
+  for (const s of stored) {
+    const parsed = DaySummarySchema.safeParse(s);
+    if (parsed.success) out.push(parsed.data);
+  }
+  return out;
+}
+
+function since(start: number): number {
+  return (performance.now() - start) / 1000;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,68 @@
+// The embedded adapter: PGlite (single-user PostgreSQL in WASM) in a data directory that belongs
+// to one process at a time, with knex over knex-pglite. COPY goes through PGlite's `/dev/blob`
+// form (COPY ... FROM STDIN hangs there), and advisory locks are an in-process set: the data
+// directory lock already keeps every other process out.
+import { mkdirSync } from 'node:fs';
+import knexFactory, { type Knex } from 'knex';
+import { PGlite } from '@electric-sql/pglite';
+import ClientPgLite from 'knex-pglite';
+import { BACKEND_PROFILES, DatabaseUnavailableError, type Database, type ReleaseLock } from '../database.js';
+import { lockArgs, type LockKey } from '../locks.js';
+import { lockDataDir } from './dataDirLock.js';
+
+export async function openPglite(dataDir: string | undefined, dataDirWaitMs: number): Promise<Database> {
+  let unlock = () => {};
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    try {
+      unlock = await lockDataDir(dataDir, dataDirWaitMs);
+    } catch (error) {
+      throw new DatabaseUnavailableError(`embedded PGlite at ${dataDir}`, error);
+    }
+  }
+  let pglite: PGlite;
+  try {
+    pglite = dataDir ? new PGlite(dataDir) : new PGlite();
+    await pglite.waitReady;
+  } catch (error) {
+    unlock();
+    throw new DatabaseUnavailableError(`embedded PGlite at ${dataDir ?? 'memory'}`, error);
+  }
+  const knex = knexFactory({
+    client: ClientPgLite as unknown as typeof knexFactory.Client,
+    dialect: 'postgres',
+    connection: () => ({ pglite }) as object,
+  });
+  const connectionOf = async (trx: Knex.Transaction) => (await trx.client.acquireConnection()) as PGlite;
+  const held = new Set<string>();
+  return {
+    profile: BACKEND_PROFILES.embedded,
+    knex,
+    describe: `embedded PGlite (${dataDir ?? 'in memory'})`,
+    async copyOut(trx, sql) {
+      const result = await (await connectionOf(trx)).query(sql.replace(/TO STDOUT/i, "TO '/dev/blob'"));
+      if (!result.blob) return Buffer.alloc(0);
+      return Buffer.from(await result.blob.arrayBuffer());
+    },
+    async copyIn(trx, sql, data) {
+      await (await connectionOf(trx)).query(sql.replace(/FROM STDIN/i, "FROM '/dev/blob'"), [], { blob: new Blob([new Uint8Array(data)]) });
+    },
+    async tryLock(key: LockKey): Promise<ReleaseLock | null> {
+      const name = lockArgs(key).join(':');
+      if (held.has(name)) return null;
+      held.add(name);
+      return async () => {
+        held.delete(name);
+      };
+    },
+    // One connection: a waiting session lock could only deadlock the single-connection pool.
+    withLock: (_key, fn) => fn(),
+    close: async () => {
+      try {
+        await knex.destroy();
+      } finally {
+        unlock();
+      }
+    },
+  };
+}

@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseTargets, type TestDatabase } from '../../support/databases.js';
+import { scoreForTest } from '../../support/scoring.js';
+import { simulateDay } from '../../../src/application/usecases/simulate.js';
+import { insertRides, readRidesForDay, rideIdAt } from '../../../src/storage/rides.js';
+import { getRun } from '../../../src/storage/runs.js';
+import { SCORE_TOLERANCE } from '../../../src/storage/flags.js';
+import { detectOutliers } from '../../../src/compute/detectOutliers.js';
+import { initTensorBackend } from '../../../src/compute/tensorBackend.js';
+
+const DAY = '2021-03-04';
+const OTHER_DAY = '2021-03-05';
+const params = { eps: 0.3, minSamples: 10, minClusterShare: 0.05 };
+
+type FlagRow = { ride_id: string; is_outlier: boolean | null; outlier_reason: string | null; outlier_score: number | null; detection_run_id: number | null };
+
+describe.each(databaseTargets)('detectDay on $name', (target) => {
+  let t: TestDatabase;
+  const flagsOf = async (day: string): Promise<FlagRow[]> =>
+    t.db.knex('rides')
+      .select('ride_id', 'is_outlier', 'outlier_reason', 'outlier_score', t.db.knex.raw('detection_run_id::int as detection_run_id'))
+      .where({ service_date: day })
+      .orderBy('ride_id');
+
+  beforeAll(async () => {
+    t = await target.create();
+    await initTensorBackend();
+    await simulateDay(t.db, { serviceDate: DAY, rides: 3000, seed: 11, timeZone: 'UTC' });
+    await simulateDay(t.db, { serviceDate: OTHER_DAY, rides: 500, seed: 12, timeZone: 'UTC' });
+    const at = Date.parse(`${DAY}T12:00:00Z`);
+    await insertRides(
+      t.db,
+      [
+        { rideId: 'backwards', taxiId: 'T9', pickupLocalMs: at, dropoffLocalMs: at - 60_000, distanceKm: 3 },
+        { rideId: 'instant', taxiId: 'T9', pickupLocalMs: at, dropoffLocalMs: at, distanceKm: 0.5 },
+        { rideId: 'negative', taxiId: 'T9', pickupLocalMs: at, dropoffLocalMs: at + 60_000, distanceKm: -2 },
+      ],
+      'UTC',
+    );
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  it('scores every ride of the day, as the compute pipeline does, and records the run', async () => {
+    const result = await scoreForTest(t.db, { serviceDate: DAY, params, trigger: 'test' });
+    expect(result.status).toBe('succeeded');
+    expect(result.rides).toBe(3003);
+    expect(result.flagsWritten).toBe(3003);
+
+    const rows = await flagsOf(DAY);
+    expect(rows.every((r) => r.is_outlier !== null && r.detection_run_id === result.runId)).toBe(true);
+    const byId = new Map(rows.map((r) => [r.ride_id, r]));
+    expect(byId.get('backwards')).toMatchObject({ is_outlier: true, outlier_reason: 'invalid_duration', outlier_score: null });
+    expect(byId.get('instant')).toMatchObject({ is_outlier: true, outlier_reason: 'invalid_duration' });
+    expect(byId.get('negative')).toMatchObject({ is_outlier: true, outlier_reason: 'invalid_distance' });
+
+    // the oracle: the compute pipeline on what the database holds
+    const day = await readRidesForDay(t.db, DAY);
+    const expected = detectOutliers(day.distanceKm, day.durationMin, params);
+    for (let i = 0; i < day.count; i++) {
+      const row = byId.get(rideIdAt(day, i))!;
+      expect(row.is_outlier).toBe(expected.isOutlier[i] === 1);
+      expect(row.outlier_reason).toBe(expected.reasonCode[i] ? expected.reasonNames[expected.reasonCode[i] - 1] : null);
+      if (Number.isNaN(expected.score[i])) expect(row.outlier_score).toBeNull();
+      // the oracle may read the rows in another page order: a score may sit one rounding step away
+      else expect(Math.abs(Number(row.outlier_score) - expected.score[i])).toBeLessThanOrEqual(SCORE_TOLERANCE);
+    }
+
+    const run = await getRun(t.db, result.runId);
+    expect(run).toMatchObject({ status: 'succeeded', service_date: DAY, trigger: 'test', algorithm: 'dbscan', rides_scored: 3003 });
+    expect(run!.parameters).toMatchObject({ ...params, resolved: { algorithm: 'dbscan', dbscan: { eps: 0.3, minSamples: 10, minClusterShare: 0.05 } } });
+    expect(run!.tensor_backend).toBe(result.tensorBackend);
+    expect(run!.scaler).toMatchObject({ features: ['distance_km', 'duration_min'] });
+    expect(run!.finished_at).not.toBeNull();
+    const counted = await t.db.knex('rides').select('outlier_reason').count('* as n').where({ service_date: DAY, is_outlier: true }).groupBy('outlier_reason');
+    expect(run!.outliers_by_reason).toEqual(Object.fromEntries(counted.map((c) => [String(c.outlier_reason), Number(c.n)])));
+    expect(run!.outliers).toBe(rows.filter((r) => r.is_outlier).length);
+
+    // the other day is untouched
+    expect((await flagsOf(OTHER_DAY)).every((r) => r.is_outlier === null)).toBe(true);
+  });
+
+  it('re-running the day writes nothing and leaves the flags as they were', async () => {
+    const before = await flagsOf(DAY);
+    const again = await scoreForTest(t.db, { serviceDate: DAY, params, trigger: 'test' });
+    expect(again.status).toBe('succeeded');
+    expect(again.flagsWritten).toBe(0);
+    expect(await flagsOf(DAY)).toEqual(before);
+  });
+
+  it('after new rides arrive, writes the new rides and the few whose flag moved, not the whole day', async () => {
+    await simulateDay(t.db, { serviceDate: DAY, rides: 60, seed: 99, timeZone: 'UTC' });
+    const before = new Map((await flagsOf(DAY)).map((r) => [r.ride_id, r]));
+    const result = await scoreForTest(t.db, { serviceDate: DAY, params, trigger: 'test' });
+    const after = await flagsOf(DAY);
+    expect(after.every((r) => r.is_outlier !== null)).toBe(true);
+    const changed = after.filter((r) => {
+      const b = before.get(r.ride_id)!;
+      return b.is_outlier !== r.is_outlier || b.outlier_reason !== r.outlier_reason || b.outlier_score !== r.outlier_score;
+    });
+    expect(result.flagsWritten).toBe(changed.length);
+    expect(changed.length).toBeGreaterThanOrEqual(60);
+    expect(changed.length).toBeLessThan(after.length / 2);
+    expect(changed.every((r) => r.detection_run_id === result.runId)).toBe(true);
+  });
+
+  it('a failure before commit leaves the previous flags intact and the run marked failed', async () => {
+    const before = await flagsOf(DAY);
+    const result = await scoreForTest(t.db, {
+      serviceDate: DAY,
+      params: { ...params, minClusterShare: 0 }, // different flags would be written
+      trigger: 'test',
+      beforeCommit: async () => {
+        throw new Error('power cut');
+      },
+    });
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/power cut/);
+    expect(await flagsOf(DAY)).toEqual(before);
+    const run = await getRun(t.db, result.runId);
+    expect(run).toMatchObject({ status: 'failed' });
+    expect(run!.error).toMatch(/power cut/);
+    expect(run!.finished_at).not.toBeNull();
+  });
+
+  it('a ride loaded while the day is being scored is not marked scored: the day is read again', async () => {
+    const FRESH = '2021-03-09';
+    await simulateDay(t.db, { serviceDate: FRESH, rides: 800, seed: 21, timeZone: 'UTC' });
+    const at = Date.parse(`${FRESH}T08:00:00Z`);
+    const result = await scoreForTest(t.db, {
+      serviceDate: FRESH,
+      params,
+      trigger: 'test',
+      afterRead: async (attempt) => {
+        if (attempt === 1) {
+          await insertRides(t.db, [{ rideId: 'late-arrival', taxiId: null, pickupLocalMs: at, dropoffLocalMs: at + 600_000, distanceKm: 4 }], 'UTC');
+        }
+      },
+    });
+    expect(result.status).toBe('succeeded');
+    expect(result.attempts).toBe(2);
+    expect(result.rides).toBe(801);
+    const late = (await flagsOf(FRESH)).find((r) => r.ride_id === 'late-arrival');
+    expect(late?.is_outlier).not.toBeNull();
+    expect((await flagsOf(FRESH)).every((r) => r.is_outlier !== null && r.detection_run_id === result.runId)).toBe(true);
+  });
+
+  it('records a run for a day without rides', async () => {
+    const result = await scoreForTest(t.db, { serviceDate: '2020-02-29', params, trigger: 'test' });
+    expect(result).toMatchObject({ status: 'succeeded', rides: 0, outliers: 0, flagsWritten: 0 });
+    expect(await getRun(t.db, result.runId)).toMatchObject({ status: 'succeeded', rides_scored: 0 });
+  });
+});
