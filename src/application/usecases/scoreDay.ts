@@ -69,8 +69,6 @@ export interface ScoreDayOptions {
    * scored it between our plan and our lock. The scheduler and selective backfills want this.
    */
   onlyIfNeeded?: boolean;
-  /** told when a phase starts, for logs and progress */
-  onPhase?: (phase: 'read' | 'compute' | 'write', runId: number) => void;
   /** test hooks: after the read (before the write), and inside the write transaction */
   hooks?: {
     afterRead?: (attempt: number) => Promise<void>;
@@ -218,14 +216,14 @@ async function runDetector(db: Database, serviceDate: string, options: ScoreDayO
 
 /** read → compute → write, once. */
 async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, started: number): Promise<void> {
-  options.onPhase?.('read', run.runId);
+  phase(options, run, 'read');
   let t = performance.now();
   const rides: DayRides = await readRidesForDay(db, run.serviceDate);
   const trailing = parseSummaries(await trailingSummaries(db, run.serviceDate, DEFAULT_DRIFT_OPTIONS.window));
   run.timings.readSeconds = since(t);
   run.rides = rides.count;
 
-  options.onPhase?.('compute', run.runId);
+  phase(options, run, 'compute');
   t = performance.now();
   const { detection, featureSummary, drift } = scoreDayRides(rides.distanceKm, rides.durationMin, options.params, trailing);
   run.timings.computeSeconds = since(t);
@@ -239,7 +237,7 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
   run.drift = drift;
   await options.hooks?.afterRead?.(run.attempts);
 
-  options.onPhase?.('write', run.runId);
+  phase(options, run, 'write');
   t = performance.now();
   run.flagsWritten = await writeFlags(db, {
     runId: run.runId,
@@ -262,6 +260,11 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
     afterStage: options.hooks?.beforeCommit,
   });
   run.timings.writeSeconds = since(t);
+}
+
+/** Each phase is logged as it starts: what a stuck run was doing, and what tests wait for. */
+function phase(options: ScoreDayOptions, run: DayRun, name: 'read' | 'compute' | 'write'): void {
+  options.log?.info({ day: run.serviceDate, runId: run.runId, phase: name }, `${name} ${run.serviceDate}`);
 }
 
 // Feature summaries come back from jsonb: checked at this edge, and NaN quantiles (a day without

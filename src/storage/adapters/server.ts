@@ -12,7 +12,14 @@ import { lockArgs, type LockKey } from '../locks.js';
 pg.types.setTypeParser(20, (v) => Number(v));
 
 export async function openServer(url: string): Promise<Database> {
-  const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: BACKEND_PROFILES.server.maxConcurrency } });
+  const knex = knexFactory({
+    client: 'pg',
+    connection: url,
+    pool: { min: 0, max: BACKEND_PROFILES.server.maxConcurrency },
+    // knex prints an 'Acquire connection error' stack of its own before the error reaches us; the
+    // caller reports it once, cleanly (exit 3 with the target named).
+    log: { warn() {}, error() {}, deprecate() {}, debug() {} },
+  });
   // Fail here, with the target named, instead of on the first query deep inside a run.
   try {
     await knex.raw('select 1');

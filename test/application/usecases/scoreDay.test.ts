@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseTargets, type TestDatabase } from '../../support/databases.js';
 import { scoreForTest } from '../../support/scoring.js';
 import { simulateDay } from '../../../src/application/usecases/simulate.js';
+import { scoreDay } from '../../../src/application/usecases/scoreDay.js';
+import { LOCKS } from '../../../src/storage/locks.js';
 import { insertRides, readRidesForDay, rideIdAt } from '../../../src/storage/rides.js';
 import { getRun } from '../../../src/storage/runs.js';
 import { SCORE_TOLERANCE } from '../../../src/storage/flags.js';
@@ -14,7 +16,7 @@ const params = { eps: 0.3, minSamples: 10, minClusterShare: 0.05 };
 
 type FlagRow = { ride_id: string; is_outlier: boolean | null; outlier_reason: string | null; outlier_score: number | null; detection_run_id: number | null };
 
-describe.each(databaseTargets)('detectDay on $name', (target) => {
+describe.each(databaseTargets)('scoreDay on $name', (target) => {
   let t: TestDatabase;
   const flagsOf = async (day: string): Promise<FlagRow[]> =>
     t.db.knex('rides')
@@ -150,5 +152,63 @@ describe.each(databaseTargets)('detectDay on $name', (target) => {
     const result = await scoreForTest(t.db, { serviceDate: '2020-02-29', params, trigger: 'test' });
     expect(result).toMatchObject({ status: 'succeeded', rides: 0, outliers: 0, flagsWritten: 0 });
     expect(await getRun(t.db, result.runId)).toMatchObject({ status: 'succeeded', rides_scored: 0 });
+  });
+
+  it('retries a transient database error with a new run, and records both', async () => {
+    const before = await flagsOf(OTHER_DAY);
+    let calls = 0;
+    const outcome = await scoreDay(t.db, OTHER_DAY, {
+      params: { ...params, minClusterShare: 0 },
+      trigger: 'test',
+      backoffMs: 1,
+      hooks: {
+        beforeCommit: async () => {
+          calls++;
+          // what pg reports when the server restarts under a transaction
+          if (calls === 1) throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+        },
+      },
+    });
+    expect(outcome.status).toBe('succeeded');
+    if (outcome.status !== 'succeeded') return;
+    expect(outcome.attempts).toBe(2);
+    const runs = await t.db.knex('detection_runs').select('id', 'status', 'error').where({ service_date: OTHER_DAY }).orderBy('id');
+    const last2 = runs.slice(-2);
+    expect(last2.map((r) => r.status)).toEqual(['failed', 'succeeded']);
+    expect(last2[0].error).toMatch(/administrator command/);
+    expect(Number(last2[1].id)).toBe(outcome.run.runId);
+    expect((await flagsOf(OTHER_DAY)).every((r) => r.detection_run_id === outcome.run.runId || before.some((b) => b.ride_id === r.ride_id && b.detection_run_id === r.detection_run_id))).toBe(true);
+  });
+
+  it('gives up after the attempts on a transient error, and does not retry a real one', async () => {
+    const failing = (code: string) =>
+      scoreDay(t.db, OTHER_DAY, {
+        params,
+        trigger: 'test',
+        backoffMs: 1,
+        maxAttempts: 3,
+        hooks: {
+          beforeCommit: async () => {
+            throw Object.assign(new Error(`failure ${code}`), { code });
+          },
+        },
+      });
+    const transient = await failing('40001');
+    expect(transient).toMatchObject({ status: 'failed', attempts: 3 });
+    const real = await failing('23505');
+    expect(real).toMatchObject({ status: 'failed', attempts: 1 });
+  });
+
+  it('skips a day another holder is scoring, and records no run for it', async () => {
+    const runsBefore = await t.db.knex('detection_runs').count<{ count: string }[]>('* as count');
+    const release = await t.db.tryLock(LOCKS.scoreDay(OTHER_DAY));
+    try {
+      const outcome = await scoreDay(t.db, OTHER_DAY, { params, trigger: 'test' });
+      expect(outcome).toMatchObject({ status: 'skipped', why: 'locked by another process' });
+    } finally {
+      await release!();
+    }
+    const runsAfter = await t.db.knex('detection_runs').count<{ count: string }[]>('* as count');
+    expect(Number(runsAfter[0].count)).toBe(Number(runsBefore[0].count));
   });
 });

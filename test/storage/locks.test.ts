@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCK_SPACES, LOCKS, lockArgs, lockInTransaction } from '../../src/storage/locks.js';
+import { databaseTargets, type TestDatabase } from '../support/databases.js';
+
+describe('the advisory-lock registry', () => {
+  it('gives every kind of lock a space of its own, so no two kinds share a key', () => {
+    const spaces = Object.values(LOCK_SPACES);
+    expect(new Set(spaces).size).toBe(spaces.length);
+    // the collision this registry fixed: the load lock was (write space, 0), and 0 is 1970-01-01
+    expect(lockArgs(LOCKS.writeDay('1970-01-01'))[1]).toBe(0);
+    expect(lockArgs(LOCKS.loads())).not.toEqual(lockArgs(LOCKS.writeDay('1970-01-01')));
+    const keys = [LOCKS.migrations(), LOCKS.loads(), LOCKS.scoreDay('1970-01-01'), LOCKS.writeDay('1970-01-01'), LOCKS.scoreDay('2021-01-01'), LOCKS.writeDay('2021-01-01')];
+    expect(new Set(keys.map((k) => lockArgs(k).join(':'))).size).toBe(keys.length);
+  });
+});
+
+describe.each(databaseTargets)('advisory locks on $name', (target) => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await target.create();
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  it('a day is scored by one holder at a time; released, it can be taken again', async () => {
+    const first = await t.db.tryLock(LOCKS.scoreDay('2021-03-01'));
+    expect(first).not.toBeNull();
+    expect(await t.db.tryLock(LOCKS.scoreDay('2021-03-01'))).toBeNull();
+    const other = await t.db.tryLock(LOCKS.scoreDay('2021-03-02'));
+    expect(other).not.toBeNull();
+    await first!();
+    await other!();
+    const again = await t.db.tryLock(LOCKS.scoreDay('2021-03-01'));
+    expect(again).not.toBeNull();
+    await again!();
+  });
+
+  it.runIf(target.name === 'server')('a load in progress does not hold up the flag write of 1970-01-01', async () => {
+    const knex = t.db.knex;
+    const load = await knex.transaction();
+    try {
+      await lockInTransaction(load, LOCKS.loads());
+      const taken = await knex.transaction(async (write) => {
+        const [space, id] = lockArgs(LOCKS.writeDay('1970-01-01'));
+        const { rows } = await write.raw('select pg_try_advisory_xact_lock(?, ?) as taken', [space, id]);
+        return rows[0].taken as boolean;
+      });
+      expect(taken).toBe(true);
+      // and a second load does wait for the first
+      const secondLoad = await knex.transaction(async (other) => {
+        const [space, id] = lockArgs(LOCKS.loads());
+        const { rows } = await other.raw('select pg_try_advisory_xact_lock(?, ?) as taken', [space, id]);
+        return rows[0].taken as boolean;
+      });
+      expect(secondLoad).toBe(false);
+    } finally {
+      await load.rollback();
+    }
+  });
+});
