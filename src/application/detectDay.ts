@@ -7,8 +7,8 @@ import { readRidesForDay } from '../storage/rides.js';
 import { writeFlags, DayChangedDuringRunError } from '../storage/flags.js';
 import { finishRunFailed, startRun, trailingSummaries } from '../storage/runs.js';
 import { detectOutliers, type ClusterSummary, type DetectorParams, type ResolvedDetector } from '../compute/detectOutliers.js';
-import { summarizeDay, type DaySummary } from '../compute/featureSummary.js';
-import { checkDrift, DEFAULT_DRIFT_OPTIONS, type DriftResult } from '../compute/driftCheck.js';
+import { summarizeDay, type DaySummary } from '../compute/monitoring/featureSummary.js';
+import { checkDrift, DEFAULT_DRIFT_OPTIONS, type DriftResult } from '../compute/monitoring/driftCheck.js';
 import { initTensorBackend } from '../compute/tensorBackend.js';
 
 export interface DetectDayOptions {

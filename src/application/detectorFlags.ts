@@ -7,8 +7,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
 import { DEFAULT_DETECTOR, KMEANS_DEFAULTS, type DetectorParams } from '../compute/detectOutliers.js';
-import { FEATURE_SETS, type FeatureSet } from '../compute/rideFeatures.js';
-import { DEFAULT_RULE_LIMITS } from '../compute/validityRules.js';
+import { FEATURE_SETS, type FeatureSet } from '../compute/prepare/rideFeatures.js';
+import { DEFAULT_RULE_LIMITS } from '../compute/prepare/validityRules.js';
 import { parseWith } from './cliOptions.js';
 
 const asNumber = (raw: string) => (raw.trim() === '' ? NaN : Number(raw));

@@ -1,8 +1,8 @@
 // Puts a simulated service day into the rides table (the book's distributions, seeded).
 import type { Database } from '../storage/database.js';
 import { insertRides, type InsertResult, type NewRide } from '../storage/rides.js';
-import { simulateRides, BOOK_ANOMALY_SHARE } from '../compute/simulateRides.js';
-import { SeededRandom } from '../compute/seededRandom.js';
+import { simulateRides, BOOK_ANOMALY_SHARE } from '../compute/simulation/simulateRides.js';
+import { SeededRandom } from '../compute/simulation/seededRandom.js';
 
 export interface SimulateDayOptions {
   serviceDate: string;

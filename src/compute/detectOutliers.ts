@@ -1,12 +1,12 @@
 // The detection pipeline for one day, pure computation: validity rules, features, standard scaling,
 // a detector (DBSCAN with the small-cluster rule, or k-means distances) and a score per ride.
-import { applyValidityRules, resolveRuleLimits, type RuleLimits } from './validityRules.js';
-import { standardScale, type ScalerStats } from './standardScale.js';
+import { applyValidityRules, resolveRuleLimits, type RuleLimits } from './prepare/validityRules.js';
+import { standardScale, type ScalerStats } from './prepare/standardScale.js';
 import { OUTLIER_REASONS, reasonCode } from './outlierReasons.js';
-import { rideFeatures, type FeatureSet } from './rideFeatures.js';
-import { rideHashes } from './rideSample.js';
-import { runDbscanDetector, VERDICT_NOISE, type ResolvedDbscan } from './dbscanDetector.js';
-import { kmeansOutliers } from './kmeansOutliers.js';
+import { rideFeatures, type FeatureSet } from './prepare/rideFeatures.js';
+import { rideHashes } from './prepare/rideSample.js';
+import { runDbscanDetector, VERDICT_NOISE, type ResolvedDbscan } from './dbscan/dbscanDetector.js';
+import { kmeansOutliers } from './kmeans/kmeansOutliers.js';
 
 /** The parameters of the first releases: DBSCAN on (distance, duration), every ride clustered. */
 export interface DbscanParams {

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { ENVIRONMENT_HELP, parseCount, parseDate, parseSeed, parseShareInclusive, type CommandContext } from '../cliOptions.js';
 import { openConfiguredDatabase } from '../openConfiguredDatabase.js';
 import { simulateDay } from '../simulateDay.js';
-import { BOOK_ANOMALY_SHARE } from '../../compute/simulateRides.js';
+import { BOOK_ANOMALY_SHARE } from '../../compute/simulation/simulateRides.js';
 
 export function registerSimulate(program: Command, context: CommandContext): void {
   program

@@ -13,7 +13,7 @@
 // cluster of its nearest core ride, as DBSCAN's border rides do. On the sample this is DBSCAN's own
 // labelling; for the others it is DBSCAN's rule applied to the sample's core rides.
 import { gridDbscan, nearestCoreDistances, type DbscanResult } from './gridDbscan.js';
-import { hashSample } from './rideSample.js';
+import { hashSample } from '../prepare/rideSample.js';
 import { kthNeighbourDistances, NearestPoints } from './nearestPoints.js';
 
 export interface DbscanDetectorParams {

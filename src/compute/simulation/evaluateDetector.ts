@@ -1,7 +1,7 @@
 // Detection quality against a labelled day: the metrics (pure), and runs of detectOutliers on simulated
 // days of a scenario, one or a sweep over sizes and seeds. Rule flags count as flags: they are what the
 // operations team sees. Needs an initialised tensor backend (initTensorBackend) for the runs.
-import { detectOutliers, type DetectorParams, type ResolvedDetector } from './detectOutliers.js';
+import { detectOutliers, type DetectorParams, type ResolvedDetector } from '../detectOutliers.js';
 import { RIDE_GROUPS } from './simulateRides.js';
 import { simulateScenario, type ScenarioName } from './scenarios.js';
 

@@ -7,8 +7,8 @@
 // among the rides not flagged), rounded to 0.001: <= 1 normal, > 1 flagged, like DBSCAN's score in eps.
 import * as tf from '@tensorflow/tfjs-core';
 import { kmeans } from 'ml-kmeans';
-import { hashSample } from './rideSample.js';
-import { select } from './nearestPoints.js';
+import { hashSample } from '../prepare/rideSample.js';
+import { select } from '../dbscan/nearestPoints.js';
 
 export interface KmeansParams {
   /** number of centroids */

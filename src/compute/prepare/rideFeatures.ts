@@ -10,7 +10,7 @@
 //   linear below the median distance and logarithmic above it, so a real day's long tail of legitimate
 //   long trips (airport runs) is not sparse enough to be flagged wholesale, while short rides are not
 //   stretched apart as a plain log would.
-import { selectRange } from './nearestPoints.js';
+import { selectRange } from '../dbscan/nearestPoints.js';
 
 export const FEATURE_SETS = ['distance_duration', 'distance_log_speed', 'asinh_distance_log_speed'] as const;
 export type FeatureSet = (typeof FEATURE_SETS)[number];
