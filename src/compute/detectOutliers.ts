@@ -7,6 +7,7 @@ import { rideFeatures, type FeatureSet } from './prepare/rideFeatures.js';
 import { rideHashes } from './prepare/rideSample.js';
 import { runDbscanDetector, VERDICT_NOISE, type ResolvedDbscan } from './dbscan/dbscanDetector.js';
 import { kmeansOutliers } from './kmeans/kmeansOutliers.js';
+import { since } from './compute_util.js';
 
 /** The parameters of the first releases: DBSCAN on (distance, duration), every ride clustered. */
 export interface DbscanParams {
@@ -295,8 +296,4 @@ function indicesWhere(codes: Uint8Array, value: number): Uint32Array {
   let k = 0;
   for (let i = 0; i < codes.length; i++) if (codes[i] === value) out[k++] = i;
   return out;
-}
-
-function since(start: number): number {
-  return (performance.now() - start) / 1000;
 }
