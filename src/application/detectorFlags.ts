@@ -118,7 +118,7 @@ export function detectorParamsFromFlags(raw: unknown): DetectorParams {
 
 /** One line saying what the detector is, for summaries. */
 export function describeDetector(p: DetectorParams): string {
-  if ((p.algorithm ?? 'dbscan') === 'kmeans') {
+  if (p.algorithm === 'kmeans') {
     return `kmeans on ${p.features ?? 'distance_duration'}, k ${p.k ?? KMEANS_DEFAULTS.k}, contamination ${p.contamination ?? KMEANS_DEFAULTS.contamination}`;
   }
   const eps = p.eps === 'auto' ? `eps auto (${p.epsScale ?? DEFAULT_DETECTOR.epsScale} × median k-distance)` : `eps ${p.eps}`;
