@@ -33,7 +33,6 @@ export const DetectorFlags = z.object({
   longTrip: limit,
   zeroDistanceMax: limit,
 });
-export type DetectorFlagValues = z.infer<typeof DetectorFlags>;
 
 /** 'auto' or a value of the schema */
 function autoOr<T>(schema: z.ZodType<T>) {
