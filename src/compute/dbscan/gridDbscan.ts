@@ -1,6 +1,7 @@
 /**
- * Exact DBSCAN (scikit-learn semantics) for 2-D points over a grid index, plus exact distances to the
- * nearest core point of selected clusters (the anomaly score).
+ * Exact DBSCAN (scikit-learn semantics) for 2-D points over a grid index (gridIndex.ts). Its result keeps the
+ * index for the exact distances to the nearest core point of selected clusters (the anomaly score,
+ * nearestCore.ts).
  *
  * Why hand-written: the `density-clustering` package is O(n^2)–O(n^3) (measured at 132 s for 10k points)
  * and scikit-learn's DBSCAN ran out of 16 GB of memory at 100k points. This grid index over typed arrays
