@@ -18,7 +18,7 @@ import { parseCount } from '../src/application/cli/options.js';
 import { openDatabase } from '../src/storage/database.js';
 import { migrateToLatest } from '../src/storage/migrate.js';
 import { loadRideFile } from '../src/application/load/loadFile.js';
-import { SeededRandom } from '../src/compute/seededRandom.js';
+import { SeededRandom } from '../src/compute/simulation/seededRandom.js';
 
 interface LoadRun {
   rows: number;

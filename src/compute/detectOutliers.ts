@@ -1,58 +1,68 @@
 // The detection pipeline for one day, pure computation: validity rules, features, standard scaling,
 // a detector (DBSCAN with the small-cluster rule, or k-means distances) and a score per ride.
-import { applyValidityRules, resolveRuleLimits, type RuleLimits } from './validityRules.js';
-import { standardScale, type ScalerStats } from './standardScale.js';
+import { applyValidityRules, resolveRuleLimits, type RuleLimits } from './prepare/validityRules.js';
+import { standardScale, type ScalerStats } from './prepare/standardScale.js';
 import { OUTLIER_REASONS, reasonCode } from './outlierReasons.js';
-import { rideFeatures, type FeatureSet } from './rideFeatures.js';
-import { rideHashes } from './rideSample.js';
-import { runDbscanDetector, VERDICT_NOISE, type ResolvedDbscan } from './dbscanDetector.js';
-import { kmeansOutliers } from './kmeansOutliers.js';
-
-/** The parameters of the first releases: DBSCAN on (distance, duration), every ride clustered. */
-export interface DbscanParams {
-  eps: number;
-  minSamples: number;
-  /** clusters holding less than this share of the day's clustered rides are outliers (0 = noise only) */
-  minClusterShare: number;
-}
+import { rideFeatures, type FeatureSet } from './prepare/rideFeatures.js';
+import { rideHashes } from './prepare/rideSample.js';
+import { runDbscanDetector, VERDICT_NOISE, type ResolvedDbscan } from './dbscan/dbscanDetector.js';
+import { kmeansOutliers } from './kmeans/kmeansOutliers.js';
+import { since } from './compute_util.js';
 
 export type DetectorAlgorithm = 'dbscan' | 'kmeans';
 
-/**
- * A detector's parameters. Every field beyond DbscanParams' is optional and defaults to the first
- * releases' behaviour, so `{ eps, minSamples, minClusterShare }` still means what it meant; the rules'
- * limits default to DEFAULT_RULE_LIMITS (rules apply on every day, whatever the detector).
- */
-export interface DetectorParams {
-  /** default 'dbscan' */
-  algorithm?: DetectorAlgorithm;
-  /** DBSCAN radius in standardised units, or 'auto': epsScale × the median k-distance (k = minSamples) */
-  eps: number | 'auto';
-  /** DBSCAN min_samples (the ride itself counted), or 'auto': 1/400 of the rides clustered, at least 10 */
-  minSamples: number | 'auto';
-  /** DBSCAN: clusters holding less than this share of the valid rides are outliers (0 = noise only) */
-  minClusterShare: number;
+/** What every detector takes: the features it works on and the limits of the rules. */
+interface CommonParams {
   /** default 'distance_duration' (the book's) */
   features?: FeatureSet;
+  /** limits of the rules; missing ones take DEFAULT_RULE_LIMITS (rules apply on every day, whatever the detector) */
+  rules?: Partial<RuleLimits>;
+}
+
+/**
+ * DBSCAN with the small-cluster rule. `algorithm` may be left out: the first releases' parameters
+ * `{ eps, minSamples, minClusterShare }` (still recorded that way in old runs) mean what they meant.
+ */
+export interface DbscanDetectorParams extends CommonParams {
+  algorithm?: 'dbscan';
+  /** radius in standardised units, or 'auto': epsScale × the median k-distance (k = minSamples) */
+  eps: number | 'auto';
+  /** min_samples (the ride itself counted), or 'auto': 1/400 of the rides clustered, at least 10 */
+  minSamples: number | 'auto';
+  /** clusters holding less than this share of the valid rides are outliers (0 = noise only) */
+  minClusterShare: number;
   /** eps 'auto' only; default 3 */
   epsScale?: number;
   /**
-   * DBSCAN clusters at most this many rides, a hash sample of larger days; default: all (no sampling).
+   * At most this many rides are clustered, a hash sample of larger days; default: all (no sampling).
    * Only with minSamples 'auto', which scales with the rides clustered: a given min_samples counts rides
    * of the whole day, so such a day is clustered whole.
    */
   sampleSize?: number;
-  /** k-means: share of the valid rides flagged; default 0.05 */
-  contamination?: number;
-  /** k-means: number of centroids; default 2 */
-  k?: number;
-  /** k-means: the centroids are fitted on at most this many rides; default 20,000 */
-  fitSampleSize?: number;
-  /** k-means: seed of k-means++; default 1 */
-  seed?: number;
-  /** limits of the rules; missing ones take DEFAULT_RULE_LIMITS */
-  rules?: Partial<RuleLimits>;
 }
+
+/** k-means distances: the `contamination` share of the rides farthest from their centroid. */
+export interface KmeansDetectorParams extends CommonParams {
+  algorithm: 'kmeans';
+  /** share of the valid rides flagged; default 0.05 */
+  contamination?: number;
+  /** number of centroids; default 2 */
+  k?: number;
+  /** the centroids are fitted on at most this many rides; default 20,000 */
+  fitSampleSize?: number;
+  /** seed of k-means++; default 1 */
+  seed?: number;
+  /**
+   * Not used by k-means. KMEANS_DEFAULTS carries them ('auto', 'auto', 0) so that the parameters a
+   * k-means run records (detection_runs.parameters) keep the shape they have always had.
+   */
+  eps?: 'auto';
+  minSamples?: 'auto';
+  minClusterShare?: 0;
+}
+
+/** A detector's parameters, by algorithm. */
+export type DetectorParams = DbscanDetectorParams | KmeansDetectorParams;
 
 /**
  * The default detector (README, "Choosing the default detector"): DBSCAN on asinh(distance / median)
@@ -150,7 +160,7 @@ const KMEANS_DISTANCE = reasonCode('kmeans_distance');
 
 export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Array, params: DetectorParams): DetectionResult {
   const n = distanceKm.length;
-  const algorithm = params.algorithm ?? 'dbscan';
+  const algorithm: DetectorAlgorithm = params.algorithm ?? 'dbscan';
   const featureSet = params.features ?? 'distance_duration';
   const rules = resolveRuleLimits(params.rules);
   let t = performance.now();
@@ -188,7 +198,7 @@ export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Arr
   let clusterSeconds: number;
   let scoreSeconds: number;
 
-  if (algorithm === 'kmeans') {
+  if (params.algorithm === 'kmeans') {
     t = performance.now();
     const hashes = rideHashes(validDistance, validDuration);
     const k = params.k ?? KMEANS_DEFAULTS.k;
@@ -224,7 +234,7 @@ export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Arr
     };
     clusterSeconds = hashSeconds + outcome.clusterSeconds;
     scoreSeconds = outcome.scoreSeconds + since(t);
-  } else if (algorithm === 'dbscan') {
+  } else if (params.algorithm == null || params.algorithm === 'dbscan') {
     t = performance.now();
     const sampleSize = params.minSamples === 'auto' ? (params.sampleSize ?? Infinity) : Infinity;
     const needHashes = params.eps === 'auto' || m > sampleSize;
@@ -295,8 +305,4 @@ function indicesWhere(codes: Uint8Array, value: number): Uint32Array {
   let k = 0;
   for (let i = 0; i < codes.length; i++) if (codes[i] === value) out[k++] = i;
   return out;
-}
-
-function since(start: number): number {
-  return (performance.now() - start) / 1000;
 }

@@ -2,8 +2,8 @@
 // check against the trailing days' summaries. Everything it needs is read before it runs, so the
 // pipeline is lock → read → this → write, with no database in between.
 import { detectOutliers, type DetectionResult, type DetectorParams } from './detectOutliers.js';
-import { summarizeDay, type DaySummary } from './featureSummary.js';
-import { checkDrift, type DriftResult } from './driftCheck.js';
+import { summarizeDay, type DaySummary } from './monitoring/featureSummary.js';
+import { checkDrift, type DriftResult } from './monitoring/driftCheck.js';
 
 export interface DayScores {
   detection: DetectionResult;

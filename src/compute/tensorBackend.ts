@@ -8,14 +8,20 @@ export type TensorBackendName = 'tensorflow' | 'wasm' | 'cpu';
 
 let chosen: Promise<TensorBackendName> | undefined;
 
-/** Initialises the best available backend once per process and returns its name. */
+const ORDER: readonly TensorBackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+/**
+ * Initialises a backend once per process and returns its name: the preferred one first (the
+ * application passes RIDESCAN_TENSOR_BACKEND), then the rest in order of speed. The name is
+ * recorded with each run, so a fallback is visible.
+ */
 export function initTensorBackend(preferred?: TensorBackendName): Promise<TensorBackendName> {
-  chosen ??= choose(preferred ?? (process.env.RIDESCAN_TENSOR_BACKEND as TensorBackendName | undefined));
+  chosen ??= choose(preferred);
   return chosen;
 }
 
 async function choose(preferred: TensorBackendName | undefined): Promise<TensorBackendName> {
-  const order: TensorBackendName[] = preferred ? [preferred] : ['tensorflow', 'wasm', 'cpu'];
+  const order = preferred ? [preferred, ...ORDER.filter((n) => n !== preferred)] : [...ORDER];
   for (const name of order) {
     try {
       await register(name);

@@ -12,7 +12,7 @@ import {
 } from '../../src/application/load/fieldDecoders.js';
 import { CsvRecordReader, type RecordProblem } from '../../src/application/load/csvRecords.js';
 import { CsvLine, ValuesRow, type RowSource } from '../../src/application/load/rowSources.js';
-import { SeededRandom } from '../../src/compute/seededRandom.js';
+import { SeededRandom } from '../../src/compute/simulation/seededRandom.js';
 
 describe('number decoding', () => {
   it('gives exactly what Number() gives for plain decimals (its fast path)', () => {

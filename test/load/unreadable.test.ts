@@ -8,7 +8,7 @@ import { databaseTargets, type TestDatabase } from '../support/databases.js';
 import { batchOf, loadRideBatches, type LoadBatch, type LoadedRide } from '../../src/storage/rideLoads.js';
 import { UnreadableFileError } from '../../src/application/load/unreadableFileError.js';
 import { load, SAMPLE_LINES, scratchDir, tableCounts, TLC_SAMPLE, ZONE_LOOKUP } from './fixtures.js';
-import { SeededRandom } from '../../src/compute/seededRandom.js';
+import { SeededRandom } from '../../src/compute/simulation/seededRandom.js';
 
 describe.each(databaseTargets)('unreadable files on $name', (target) => {
   let t: TestDatabase;

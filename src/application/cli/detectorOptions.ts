@@ -7,8 +7,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
 import { DEFAULT_DETECTOR, KMEANS_DEFAULTS, type DetectorParams } from '../../compute/detectOutliers.js';
-import { FEATURE_SETS, type FeatureSet } from '../../compute/rideFeatures.js';
-import { DEFAULT_RULE_LIMITS } from '../../compute/validityRules.js';
+import { FEATURE_SETS, type FeatureSet } from '../../compute/prepare/rideFeatures.js';
+import { DEFAULT_RULE_LIMITS } from '../../compute/prepare/validityRules.js';
 import { parseWith } from './options.js';
 
 const asNumber = (raw: string) => (raw.trim() === '' ? NaN : Number(raw));
@@ -33,7 +33,6 @@ export const DetectorFlags = z.object({
   longTrip: limit,
   zeroDistanceMax: limit,
 });
-export type DetectorFlagValues = z.infer<typeof DetectorFlags>;
 
 /** 'auto' or a value of the schema */
 function autoOr<T>(schema: z.ZodType<T>) {
@@ -118,7 +117,7 @@ export function detectorParamsFromFlags(raw: unknown): DetectorParams {
 
 /** One line saying what the detector is, for summaries. */
 export function describeDetector(p: DetectorParams): string {
-  if ((p.algorithm ?? 'dbscan') === 'kmeans') {
+  if (p.algorithm === 'kmeans') {
     return `kmeans on ${p.features ?? 'distance_duration'}, k ${p.k ?? KMEANS_DEFAULTS.k}, contamination ${p.contamination ?? KMEANS_DEFAULTS.contamination}`;
   }
   const eps = p.eps === 'auto' ? `eps auto (${p.epsScale ?? DEFAULT_DETECTOR.epsScale} × median k-distance)` : `eps ${p.eps}`;

@@ -17,10 +17,11 @@ import { writeFlags, DayChangedDuringRunError } from '../../storage/flags.js';
 import { finishRunFailed, startRun, trailingSummaries } from '../../storage/runs.js';
 import { dayStatuses } from '../../storage/dayStatus.js';
 import type { ClusterSummary, DetectorParams, ResolvedDetector } from '../../compute/detectOutliers.js';
-import type { DaySummary } from '../../compute/featureSummary.js';
-import { DEFAULT_DRIFT_OPTIONS, type DriftResult } from '../../compute/driftCheck.js';
+import type { DaySummary } from '../../compute/monitoring/featureSummary.js';
+import { DEFAULT_DRIFT_OPTIONS, type DriftResult } from '../../compute/monitoring/driftCheck.js';
 import { scoreDayRides } from '../../compute/scoreDayRides.js';
 import { initTensorBackend, type TensorBackendName } from '../../compute/tensorBackend.js';
+import { since } from '../../compute/compute_util.js';
 import type { Logger } from '../logger.js';
 
 /** One run of the detector over a day, as recorded in detection_runs and printed by `detect`. */
@@ -289,10 +290,6 @@ function parseSummaries(stored: Record<string, unknown>[]): DaySummary[] {
     if (parsed.success) out.push(parsed.data);
   }
   return out;
-}
-
-function since(start: number): number {
-  return (performance.now() - start) / 1000;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -3,8 +3,8 @@
 // never race on the same ids.
 import type { Database } from '../../storage/database.js';
 import { insertRides, type InsertResult, type NewRide } from '../../storage/rides.js';
-import { simulateRides, BOOK_ANOMALY_SHARE } from '../../compute/simulateRides.js';
-import { SeededRandom } from '../../compute/seededRandom.js';
+import { simulateRides, BOOK_ANOMALY_SHARE } from '../../compute/simulation/simulateRides.js';
+import { SeededRandom } from '../../compute/simulation/seededRandom.js';
 import type { RidescanConfig } from '../config.js';
 import { withDatabase } from '../openDatabase.js';
 

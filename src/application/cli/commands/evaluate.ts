@@ -3,8 +3,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
 import { BOOK_RECIPE } from '../../../compute/detectOutliers.js';
-import { evaluateSweep, type EvaluationSummary, type NamedDetector } from '../../../compute/evaluateDetector.js';
-import { SCENARIOS, SCENARIO_DESCRIPTIONS, type ScenarioName } from '../../../compute/scenarios.js';
+import { evaluateSweep, type EvaluationSummary, type NamedDetector } from '../../../compute/simulation/evaluateDetector.js';
+import { SCENARIOS, SCENARIO_DESCRIPTIONS, type ScenarioName } from '../../../compute/simulation/scenarios.js';
 import { initTensorBackend } from '../../../compute/tensorBackend.js';
 import { addDetectorOptions, describeDetector, detectorParamsFromFlags } from '../detectorOptions.js';
 import { formatTable } from '../format/table.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkDrift } from '../../src/compute/driftCheck.js';
-import type { DaySummary, Quantiles } from '../../src/compute/featureSummary.js';
+import { checkDrift } from '../../../src/compute/monitoring/driftCheck.js';
+import type { DaySummary, Quantiles } from '../../../src/compute/monitoring/featureSummary.js';
 
 const q = (median: number, spread: number): Quantiles => ({
   mean: median,
@@ -80,10 +80,10 @@ describe('drift against the trailing days', () => {
 
 describe('drift check on simulated days (sampling noise is not drift)', () => {
   it('calls no day of one distribution drifted, and a day with half its rides anomalous drifted', async () => {
-    const { simulateRides } = await import('../../src/compute/simulateRides.js');
-    const { detectOutliers, DEFAULT_DETECTOR } = await import('../../src/compute/detectOutliers.js');
-    const { summarizeDay } = await import('../../src/compute/featureSummary.js');
-    const { initTensorBackend } = await import('../../src/compute/tensorBackend.js');
+    const { simulateRides } = await import('../../../src/compute/simulation/simulateRides.js');
+    const { detectOutliers, DEFAULT_DETECTOR } = await import('../../../src/compute/detectOutliers.js');
+    const { summarizeDay } = await import('../../../src/compute/monitoring/featureSummary.js');
+    const { initTensorBackend } = await import('../../../src/compute/tensorBackend.js');
     await initTensorBackend();
     const summaries = [];
     const verdicts: string[] = [];

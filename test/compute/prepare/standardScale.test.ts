@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { standardScale } from '../../src/compute/standardScale.js';
-import { initTensorBackend } from '../../src/compute/tensorBackend.js';
-import { SeededRandom } from '../../src/compute/seededRandom.js';
+import { standardScale } from '../../../src/compute/prepare/standardScale.js';
+import { initTensorBackend } from '../../../src/compute/tensorBackend.js';
+import { SeededRandom } from '../../../src/compute/simulation/seededRandom.js';
 
 function reference(values: Float64Array) {
   let mean = 0;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { applyValidityRules } from '../../src/compute/validityRules.js';
-import { OUTLIER_REASONS } from '../../src/compute/outlierReasons.js';
-import { detectOutliers } from '../../src/compute/detectOutliers.js';
-import { initTensorBackend } from '../../src/compute/tensorBackend.js';
-import { simulateRides } from '../../src/compute/simulateRides.js';
+import { applyValidityRules } from '../../../src/compute/prepare/validityRules.js';
+import { OUTLIER_REASONS } from '../../../src/compute/outlierReasons.js';
+import { detectOutliers } from '../../../src/compute/detectOutliers.js';
+import { initTensorBackend } from '../../../src/compute/tensorBackend.js';
+import { simulateRides } from '../../../src/compute/simulation/simulateRides.js';
 
 const name = (code: number) => (code === 0 ? 'valid' : OUTLIER_REASONS[code - 1]);
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { quantiles, summarizeDay, summaryMetrics } from '../../src/compute/featureSummary.js';
-import { DEFAULT_DETECTOR, detectOutliers } from '../../src/compute/detectOutliers.js';
-import { OUTLIER_REASONS, reasonCode } from '../../src/compute/outlierReasons.js';
-import { simulateRides } from '../../src/compute/simulateRides.js';
-import { initTensorBackend } from '../../src/compute/tensorBackend.js';
+import { quantiles, summarizeDay, summaryMetrics } from '../../../src/compute/monitoring/featureSummary.js';
+import { DEFAULT_DETECTOR, detectOutliers } from '../../../src/compute/detectOutliers.js';
+import { OUTLIER_REASONS, reasonCode } from '../../../src/compute/outlierReasons.js';
+import { simulateRides } from '../../../src/compute/simulation/simulateRides.js';
+import { initTensorBackend } from '../../../src/compute/tensorBackend.js';
 
 describe('feature summary of a day', () => {
   it('takes order statistics at rank round(q (n - 1)) and the mean', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { simulateRides, RIDE_GROUPS } from '../../src/compute/simulateRides.js';
+import { simulateRides, RIDE_GROUPS } from '../../../src/compute/simulation/simulateRides.js';
 
 describe('simulateRides', () => {
   it('is reproducible for a seed and differs across seeds', () => {

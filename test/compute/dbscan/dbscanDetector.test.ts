@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { autoMinSamples, medianKDistance, runDbscanDetector, VERDICT_NOISE, VERDICT_SMALL_CLUSTER } from '../../src/compute/dbscanDetector.js';
-import { BOOK_RECIPE, DEFAULT_DETECTOR, detectOutliers } from '../../src/compute/detectOutliers.js';
-import { gridDbscan } from '../../src/compute/gridDbscan.js';
-import { kthNeighbourDistances, NearestPoints } from '../../src/compute/nearestPoints.js';
-import { hashSample, rideHashes } from '../../src/compute/rideSample.js';
-import { SeededRandom } from '../../src/compute/seededRandom.js';
-import { simulateRides } from '../../src/compute/simulateRides.js';
-import { scoreFlags } from '../../src/compute/evaluateDetector.js';
-import { initTensorBackend } from '../../src/compute/tensorBackend.js';
+import { autoMinSamples, medianKDistance, runDbscanDetector, VERDICT_NOISE, VERDICT_SMALL_CLUSTER } from '../../../src/compute/dbscan/dbscanDetector.js';
+import { BOOK_RECIPE, DEFAULT_DETECTOR, detectOutliers } from '../../../src/compute/detectOutliers.js';
+import { gridDbscan } from '../../../src/compute/dbscan/gridDbscan.js';
+import { kthNeighbourDistances } from '../../../src/compute/dbscan/kthNeighbours.js';
+import { NearestPoints } from '../../../src/compute/dbscan/nearestPoints.js';
+import { hashSample, rideHashes } from '../../../src/compute/prepare/rideSample.js';
+import { SeededRandom } from '../../../src/compute/simulation/seededRandom.js';
+import { simulateRides } from '../../../src/compute/simulation/simulateRides.js';
+import { scoreFlags } from '../../../src/compute/simulation/evaluateDetector.js';
+import { initTensorBackend } from '../../../src/compute/tensorBackend.js';
 
 function blobs(n: number, seed: number): { xs: Float64Array; ys: Float64Array } {
   const r = new SeededRandom(seed);

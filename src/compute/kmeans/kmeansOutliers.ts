@@ -7,8 +7,8 @@
 // among the rides not flagged), rounded to 0.001: <= 1 normal, > 1 flagged, like DBSCAN's score in eps.
 import * as tf from '@tensorflow/tfjs-core';
 import { kmeans } from 'ml-kmeans';
-import { hashSample } from './rideSample.js';
-import { select } from './nearestPoints.js';
+import { hashSample } from '../prepare/rideSample.js';
+import { select, since } from '../compute_util.js';
 
 export interface KmeansParams {
   /** number of centroids */
@@ -78,8 +78,4 @@ export function kmeansOutliers(xs: Float64Array, ys: Float64Array, hashes: Uint3
     if (distance[i] > threshold) isOutlier[i] = 1;
   }
   return { labels, isOutlier, distance, threshold, centroids, sizes, iterations: model.iterations, fittedRides: fit.length, clusterSeconds, scoreSeconds: since(t) };
-}
-
-function since(start: number): number {
-  return (performance.now() - start) / 1000;
 }

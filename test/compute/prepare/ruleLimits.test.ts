@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { applyValidityRules, DEFAULT_RULE_LIMITS } from '../../src/compute/validityRules.js';
-import { OUTLIER_REASONS, RULE_REASONS } from '../../src/compute/outlierReasons.js';
-import { BOOK_RECIPE, DEFAULT_DETECTOR, detectOutliers, KMEANS_DEFAULTS } from '../../src/compute/detectOutliers.js';
-import { initTensorBackend } from '../../src/compute/tensorBackend.js';
-import { simulateRides } from '../../src/compute/simulateRides.js';
+import { applyValidityRules, DEFAULT_RULE_LIMITS } from '../../../src/compute/prepare/validityRules.js';
+import { OUTLIER_REASONS, RULE_REASONS } from '../../../src/compute/outlierReasons.js';
+import { BOOK_RECIPE, DEFAULT_DETECTOR, detectOutliers, KMEANS_DEFAULTS } from '../../../src/compute/detectOutliers.js';
+import { initTensorBackend } from '../../../src/compute/tensorBackend.js';
+import { simulateRides } from '../../../src/compute/simulation/simulateRides.js';
 
 const name = (code: number) => (code === 0 ? 'valid' : OUTLIER_REASONS[code - 1]);
 const rules = (d: number[], t: number[], limits = {}) => Array.from(applyValidityRules(Float64Array.from(d), Float64Array.from(t), limits), name);
 
 /** The TLC sample's rides as (distance km, duration min): miles × 1.609344, dropoff − pickup. */
 function loadTlcSample(): { distanceKm: Float64Array; durationMin: Float64Array } {
-  const path = fileURLToPath(new URL('../fixtures/tlc/yellow_tripdata_2021-01_head.csv', import.meta.url));
+  const path = fileURLToPath(new URL('../../fixtures/tlc/yellow_tripdata_2021-01_head.csv', import.meta.url));
   const lines = readFileSync(path, 'utf8').trim().split('\n');
   const header = lines[0].split(',');
   const [pickup, dropoff, distance] = ['tpep_pickup_datetime', 'tpep_dropoff_datetime', 'trip_distance'].map((c) => header.indexOf(c));

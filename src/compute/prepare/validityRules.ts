@@ -1,6 +1,6 @@
 // Rides that cannot be real are flagged by rule, before and apart from any clustering: their
 // features would only distort the scaler and the density estimate.
-import { reasonCode } from './outlierReasons.js';
+import { reasonCode } from '../outlierReasons.js';
 
 const NON_FINITE = reasonCode('non_finite');
 const INVALID_DURATION = reasonCode('invalid_duration');

@@ -5,7 +5,6 @@
 import { SeededRandom } from './seededRandom.js';
 
 export const RIDE_GROUPS = ['normal', 'long_distance', 'high_speed', 'low_speed'] as const;
-export type RideGroup = (typeof RIDE_GROUPS)[number];
 
 export interface SimulatedRides {
   distanceKm: Float64Array;

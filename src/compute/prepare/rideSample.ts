@@ -2,7 +2,7 @@
 // hashes of their own values (the bits of their distance and duration). The database returns a day's
 // rows in page order, which can change between runs; a sample drawn by position would then change too,
 // and with it the eps chosen from it and the flags.
-import { selectRange } from './nearestPoints.js';
+import { selectRange } from '../compute_util.js';
 
 /** A 32-bit hash per ride of its (distance, duration) bits (murmur3's mixing and finaliser over the four words). */
 export function rideHashes(distanceKm: Float64Array, durationMin: Float64Array): Uint32Array {

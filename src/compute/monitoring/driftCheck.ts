@@ -2,6 +2,7 @@
 // robust z-score of today's value against the trailing window: (value − median) / (1.4826 · MAD), the
 // MAD scaled to a standard deviation for normal data. Far = |z| above the threshold (default 3) on any
 // metric. With too few trailing days there is no verdict.
+import { median as medianOf } from '../compute_util.js';
 import { summaryMetrics, type DaySummary } from './featureSummary.js';
 
 export interface DriftOptions {
@@ -101,10 +102,4 @@ function samplingError(isRate: boolean, value: number, median: number, today: Da
     return Math.sqrt(Math.max(value, median, 1 / n) / n);
   }
   return Math.abs(median) / Math.sqrt(Math.max(1, today.validRides));
-}
-
-function medianOf(values: number[]): number {
-  const v = [...values].sort((a, b) => a - b);
-  const h = v.length >> 1;
-  return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
 }

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { detectOutliers, KMEANS_DEFAULTS } from '../../src/compute/detectOutliers.js';
-import { kmeansOutliers } from '../../src/compute/kmeansOutliers.js';
-import { OUTLIER_REASONS } from '../../src/compute/outlierReasons.js';
-import { rideHashes } from '../../src/compute/rideSample.js';
-import { SeededRandom } from '../../src/compute/seededRandom.js';
-import { simulateRides } from '../../src/compute/simulateRides.js';
-import { scoreFlags } from '../../src/compute/evaluateDetector.js';
-import { initTensorBackend } from '../../src/compute/tensorBackend.js';
+import { detectOutliers, KMEANS_DEFAULTS } from '../../../src/compute/detectOutliers.js';
+import { kmeansOutliers } from '../../../src/compute/kmeans/kmeansOutliers.js';
+import { OUTLIER_REASONS } from '../../../src/compute/outlierReasons.js';
+import { rideHashes } from '../../../src/compute/prepare/rideSample.js';
+import { SeededRandom } from '../../../src/compute/simulation/seededRandom.js';
+import { simulateRides } from '../../../src/compute/simulation/simulateRides.js';
+import { scoreFlags } from '../../../src/compute/simulation/evaluateDetector.js';
+import { initTensorBackend } from '../../../src/compute/tensorBackend.js';
 
 /** two tight blobs of 500 points and 20 far points (2% of the set) */
 function twoBlobsAndFarPoints(): { xs: Float64Array; ys: Float64Array; far: Set<number> } {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 // density-clustering ships no type declarations (and this change may not add a .d.ts): type it by hand below.
 // @ts-ignore TS7016 untyped CommonJS module
 import clusteringUntyped from 'density-clustering';
-import { gridDbscan, nearestCoreDistances, type DbscanResult } from '../../src/compute/gridDbscan.js';
+import { gridDbscan, type DbscanResult } from '../../../src/compute/dbscan/gridDbscan.js';
+import { nearestCoreDistances } from '../../../src/compute/dbscan/nearestCore.js';
 
 interface OracleDbscan {
   run(dataset: number[][], epsilon: number, minPts: number, distance?: (p: number[], q: number[]) => number): number[][];

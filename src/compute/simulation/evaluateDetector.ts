@@ -1,9 +1,10 @@
 // Detection quality against a labelled day: the metrics (pure), and runs of detectOutliers on simulated
 // days of a scenario, one or a sweep over sizes and seeds. Rule flags count as flags: they are what the
 // operations team sees. Needs an initialised tensor backend (initTensorBackend) for the runs.
-import { detectOutliers, type DetectorParams, type ResolvedDetector } from './detectOutliers.js';
+import { detectOutliers, type DetectorParams, type ResolvedDetector } from '../detectOutliers.js';
 import { RIDE_GROUPS } from './simulateRides.js';
 import { simulateScenario, type ScenarioName } from './scenarios.js';
+import { median } from '../compute_util.js';
 
 export interface GroupRecall {
   group: string;
@@ -159,10 +160,6 @@ export function evaluateSweep(options: SweepOptions): { runs: EvaluationRun[]; s
 export function summarize(runs: EvaluationRun[]): EvaluationSummary {
   if (runs.length === 0) throw new RangeError('no runs to summarise');
   const mean = (f: (r: EvaluationRun) => number) => runs.reduce((s, r) => s + f(r), 0) / runs.length;
-  const median = (f: (r: EvaluationRun) => number) => {
-    const v = runs.map(f).sort((a, b) => a - b);
-    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-  };
   const recallByGroup: Record<string, number> = {};
   for (const { group } of runs[0].metrics.byGroup) {
     recallByGroup[group] = mean((r) => r.metrics.byGroup.find((g) => g.group === group)?.recall ?? NaN);
@@ -178,8 +175,8 @@ export function summarize(runs: EvaluationRun[]): EvaluationSummary {
     recall: mean((r) => r.metrics.recall),
     f1: mean((r) => r.metrics.f1),
     recallByGroup,
-    seconds: median((r) => r.seconds),
-    clusterSeconds: median((r) => r.clusterSeconds),
+    seconds: median(runs.map((r) => r.seconds)),
+    clusterSeconds: median(runs.map((r) => r.clusterSeconds)),
     eps: dbscan ? mean((r) => r.resolved.dbscan!.eps) : null,
     minSamples: dbscan ? mean((r) => r.resolved.dbscan!.minSamples) : null,
   };

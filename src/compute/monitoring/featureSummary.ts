@@ -1,8 +1,8 @@
 // What a scored day looked like, in a few numbers that can be stored with its run and compared with
 // the days before it (driftCheck.ts): feature quantiles of the rides that passed the rules, and how
 // many rides were flagged, in all and by reason.
-import { selectRange } from './nearestPoints.js';
-import { RULE_REASONS } from './outlierReasons.js';
+import { selectRange } from '../compute_util.js';
+import { RULE_REASONS } from '../outlierReasons.js';
 
 export interface Quantiles {
   mean: number;

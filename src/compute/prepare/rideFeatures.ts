@@ -10,7 +10,7 @@
 //   linear below the median distance and logarithmic above it, so a real day's long tail of legitimate
 //   long trips (airport runs) is not sparse enough to be flagged wholesale, while short rides are not
 //   stretched apart as a plain log would.
-import { selectRange } from './nearestPoints.js';
+import { quantileAtRank } from '../compute_util.js';
 
 export const FEATURE_SETS = ['distance_duration', 'distance_log_speed', 'asinh_distance_log_speed'] as const;
 export type FeatureSet = (typeof FEATURE_SETS)[number];
@@ -31,15 +31,8 @@ export function rideFeatures(set: FeatureSet, distanceKm: Float64Array, duration
   const b = new Float64Array(n);
   for (let i = 0; i < n; i++) b[i] = Math.log1p((distanceKm[i] * 60) / durationMin[i]);
   if (set === 'distance_log_speed') return { a: distanceKm, b, names: ['distance_km', 'log1p_speed_kmh'] };
-  const scale = n > 0 ? Math.max(medianOf(distanceKm), 1e-3) : 1;
+  const scale = n > 0 ? Math.max(quantileAtRank(distanceKm, 0.5), 1e-3) : 1;
   const a = new Float64Array(n);
   for (let i = 0; i < n; i++) a[i] = Math.asinh(distanceKm[i] / scale);
   return { a, b, names: ['asinh_distance_per_median', 'log1p_speed_kmh'], distanceScaleKm: scale };
-}
-
-/** the order statistic at rank round((n − 1) / 2) (the quantile rule of featureSummary.ts); NaN when empty */
-function medianOf(values: Float64Array): number {
-  if (values.length === 0) return NaN;
-  const copy = Float64Array.from(values);
-  return selectRange(copy, 0, copy.length - 1, Math.round((copy.length - 1) / 2));
 }

@@ -1,0 +1,89 @@
+// Helpers every part of compute shares: timing, quickselect and the median.
+
+/** Seconds since `start`, a performance.now() reading. */
+export function since(start: number): number {
+  return (performance.now() - start) / 1000;
+}
+
+/** The k-th smallest (0-based) of values[0..length), by quickselect; reorders the values. */
+export function select(values: Float64Array, length: number, k: number): number {
+  return selectRange(values, 0, length - 1, k);
+}
+
+/**
+ * The k-th smallest (0-based, lo <= k <= hi) of values[lo..hi], by quickselect. Reorders that range so
+ * that position k holds it, smaller-or-equal values before it and greater-or-equal after.
+ */
+export function selectRange(values: Float64Array, lo: number, hi: number, k: number): number {
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    // median of three as pivot
+    let a = values[lo];
+    let b = values[mid];
+    let c = values[hi];
+    if (a > b) [a, b] = [b, a];
+    if (b > c) [b, c] = [c, b];
+    if (a > b) [a, b] = [b, a];
+    const pivot = b;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const t = values[i];
+        values[i] = values[j];
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return values[k];
+  }
+  return values[k];
+}
+
+/** Rearranges items[lo..hi] (inclusive) so that items[k] has the k-th smallest key[item], smaller keys before it. */
+export function selectIndirect(items: Int32Array, key: Float64Array, lo: number, hi: number, k: number): void {
+  while (hi > lo) {
+    const pivot = key[items[(lo + hi) >>> 1]];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (key[items[i]] < pivot) i++;
+      while (key[items[j]] > pivot) j--;
+      if (i <= j) {
+        const t = items[i];
+        items[i] = items[j];
+        items[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+/**
+ * The median of the values: the middle one, or the mean of the two middle ones for an even count (numpy's
+ * and scikit-learn's rule); NaN when empty. Sorts a copy.
+ */
+export function median(values: ArrayLike<number>): number {
+  const v = Array.from(values).sort((a, b) => a - b);
+  const h = v.length >> 1;
+  return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+}
+
+/**
+ * The order statistic at rank round(q · (n − 1)) of the values, a copy selected (the quantile rule of
+ * monitoring/featureSummary.ts; q = 0.5 is the upper middle for an even count); NaN when empty.
+ */
+export function quantileAtRank(values: Float64Array, q: number): number {
+  if (values.length === 0) return NaN;
+  const copy = Float64Array.from(values);
+  return selectRange(copy, 0, copy.length - 1, Math.round(q * (copy.length - 1)));
+}
