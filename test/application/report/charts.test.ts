@@ -21,7 +21,10 @@ describe('report charts', () => {
     expect(new Set(styles.map((s) => s.color)).size).toBe(OUTLIER_REASONS.length);
     expect(new Set(styles.map((s) => s.shape)).size).toBe(OUTLIER_REASONS.length);
     expect(categoryStyle(NORMAL).color).toBe('#b3b3b3');
-    expect(categoryStyle('fare_anomaly')).toEqual(categoryStyle('fare_anomaly'));
+    // an unknown reason gets a fallback style that is none of the known reasons' or normal's
+    const fallback = categoryStyle('fare_anomaly');
+    expect(styles.some((s) => s.color === fallback.color && s.shape === fallback.shape)).toBe(false);
+    expect(fallback.color).not.toBe(categoryStyle(NORMAL).color);
     expect(orderReasons(['zeta', 'non_finite', 'noise', 'alpha'])).toEqual(['noise', 'non_finite', 'alpha', 'zeta']);
   });
 });

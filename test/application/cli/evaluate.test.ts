@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/runCli.js';
+import { runCli } from '../../support/runCli.js';
 
 // evaluate needs no database: a home that does not exist proves it touches none
 const env = { DATABASE_URL: undefined, RIDESCAN_HOME: '/nonexistent/ridescan-evaluate' };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateDay, evaluateSweep, scoreFlags, summarize } from '../../src/compute/simulation/evaluateDetector.js';
-import { BOOK_RECIPE, DEFAULT_DETECTOR, detectOutliers } from '../../src/compute/detectOutliers.js';
-import { simulateScenario, SCENARIOS } from '../../src/compute/simulation/scenarios.js';
-import { simulateRides } from '../../src/compute/simulation/simulateRides.js';
-import { initTensorBackend } from '../../src/compute/tensorBackend.js';
+import { evaluateDay, evaluateSweep, scoreFlags, summarize } from '../../../src/compute/simulation/evaluateDetector.js';
+import { BOOK_RECIPE, DEFAULT_DETECTOR, detectOutliers } from '../../../src/compute/detectOutliers.js';
+import { simulateScenario, SCENARIOS } from '../../../src/compute/simulation/scenarios.js';
+import { simulateRides } from '../../../src/compute/simulation/simulateRides.js';
+import { initTensorBackend } from '../../../src/compute/tensorBackend.js';
 
 describe('evaluation metrics', () => {
   it('counts precision, recall and F1 on a hand-made set', () => {

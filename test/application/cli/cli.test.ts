@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/runCli.js';
-import { createServerSchema, serverUrl } from '../support/databases.js';
+import { runCli } from '../../support/runCli.js';
+import { createServerSchema, serverUrl } from '../../support/databases.js';
 
 const homes: string[] = [];
 function freshHome(): string {
