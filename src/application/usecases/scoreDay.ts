@@ -8,6 +8,7 @@
 // errors (the server restarting, a serialization failure) are retried with backoff; anything else
 // ends the day as failed, recorded in its run. Never throws for a failed day: it returns the
 // outcome (as kysely's migrator returns results), so that callers decide the exit code.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Database } from '../../storage/database.js';
@@ -217,14 +218,14 @@ async function runDetector(db: Database, serviceDate: string, options: ScoreDayO
 
 /** read → compute → write, once. */
 async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, started: number): Promise<void> {
-  phase(options, run, 'read');
+  await phase(options, run, 'read');
   let t = performance.now();
   const rides: DayRides = await readRidesForDay(db, run.serviceDate);
   const trailing = parseSummaries(await trailingSummaries(db, run.serviceDate, DEFAULT_DRIFT_OPTIONS.window));
   run.timings.readSeconds = since(t);
   run.rides = rides.count;
 
-  phase(options, run, 'compute');
+  await phase(options, run, 'compute');
   t = performance.now();
   const { detection, featureSummary, drift } = scoreDayRides(rides.distanceKm, rides.durationMin, options.params, trailing);
   run.timings.computeSeconds = since(t);
@@ -238,7 +239,7 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
   run.drift = drift;
   await options.hooks?.afterRead?.(run.attempts);
 
-  phase(options, run, 'write');
+  await phase(options, run, 'write');
   t = performance.now();
   run.flagsWritten = await writeFlags(db, {
     runId: run.runId,
@@ -263,8 +264,15 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
   run.timings.writeSeconds = since(t);
 }
 
-/** Each phase is logged as it starts: what a stuck run was doing, and what tests wait for. */
-function phase(options: ScoreDayOptions, run: DayRun, name: 'read' | 'compute' | 'write'): void {
+/**
+ * Each phase is logged as it starts (what a stuck run was doing, and what tests wait for), after
+ * a turn of the event loop: the embedded database answers on promises that are already resolved,
+ * so a whole tick could run on microtasks alone and a SIGTERM would wait for the end of the tick
+ * (seen: a signal handled 16 s late, after the next day had started). A macrotask turn here
+ * lets signal handlers run between phases, so a stopping scheduler starts no new day.
+ */
+async function phase(options: ScoreDayOptions, run: DayRun, name: 'read' | 'compute' | 'write'): Promise<void> {
+  await yieldToEventLoop();
   options.log?.info({ day: run.serviceDate, runId: run.runId, phase: name }, `${name} ${run.serviceDate}`);
 }
 
