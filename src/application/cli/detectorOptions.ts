@@ -6,14 +6,19 @@
 // book's recipe exactly; a numeric --min-samples turns sampling off (it counts rides of the whole day).
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
-import { DEFAULT_DETECTOR, KMEANS_DEFAULTS, type DetectorParams } from '../../compute/detectOutliers.js';
+import { DEFAULT_DETECTOR, KMEANS_DEFAULTS, type DetectorParams } from '../../compute/detectorParams.js';
 import { FEATURE_SETS, type FeatureSet } from '../../compute/prepare/rideFeatures.js';
 import { DEFAULT_RULE_LIMITS } from '../../compute/prepare/validityRules.js';
-import { parseWith } from './options.js';
-
-const asNumber = (raw: string) => (raw.trim() === '' ? NaN : Number(raw));
+import { asNumber, parseWith } from './options.js';
 
 const positive = z.number().positive('must be greater than 0').finite('must be a finite number');
+// Bounds where a value stops meaning anything and starts flagging whole days: eps is in standard
+// deviations (1e-300 passed the flag and failed the run), min_samples beyond 10,000 or a sample
+// under 1,000 rides made 99-100% of a day noise.
+const epsValue = positive.min(0.001, 'must be at least 0.001 (standard deviations)').max(100, 'must be at most 100 (standard deviations)');
+const epsScale = positive.min(0.1, 'must be at least 0.1').max(100, 'must be at most 100');
+const minSamples = z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000, 'must be at most 10,000');
+const sampleSize = z.number().int('must be a whole number').min(1_000, 'must be at least 1,000').max(5_000_000, 'must be at most 5,000,000');
 const share = z.number().min(0, 'must be within [0, 1)').lt(1, 'must be within [0, 1)');
 const count = z.number().int('must be a whole number').min(1, 'must be at least 1');
 const limit = z.number().positive('must be greater than 0');
@@ -21,11 +26,11 @@ const limit = z.number().positive('must be greater than 0');
 export const DetectorFlags = z.object({
   algorithm: z.enum(['dbscan', 'kmeans']),
   features: z.enum(FEATURE_SETS).optional(),
-  eps: z.union([z.literal('auto'), positive]),
-  epsScale: positive,
-  minSamples: z.union([z.literal('auto'), count]),
+  eps: z.union([z.literal('auto'), epsValue]),
+  epsScale,
+  minSamples: z.union([z.literal('auto'), minSamples]),
   minClusterShare: share,
-  sampleSize: count,
+  sampleSize,
   k: count.max(100, 'must be at most 100'),
   contamination: share,
   maxSpeed: limit,
@@ -56,13 +61,13 @@ export function addDetectorOptions(command: Command): Command {
     )
     .addOption(
       new Option('--eps <number|auto>', 'DBSCAN radius in standard deviations, or auto: --eps-scale × the median distance to the min_samples-th neighbour')
-        .argParser(autoOr(positive))
+        .argParser(autoOr(epsValue))
         .default(d.eps),
     )
-    .addOption(new Option('--eps-scale <number>', 'eps auto: the multiple of the median k-distance').argParser(parseWith(positive, asNumber)).default(d.epsScale))
+    .addOption(new Option('--eps-scale <number>', 'eps auto: the multiple of the median k-distance').argParser(parseWith(epsScale, asNumber)).default(d.epsScale))
     .addOption(
       new Option('--min-samples <n|auto>', 'rides within eps (itself included) that make a core ride; auto: 1/400 of the rides clustered, at least 10')
-        .argParser(autoOr(count))
+        .argParser(autoOr(minSamples))
         .default(d.minSamples),
     )
     .addOption(
@@ -72,7 +77,7 @@ export function addDetectorOptions(command: Command): Command {
     )
     .addOption(
       new Option('--sample-size <n>', 'min-samples auto: days with more valid rides are clustered on a sample of this many')
-        .argParser(parseWith(count, asNumber))
+        .argParser(parseWith(sampleSize, asNumber))
         .default(d.sampleSize),
     )
     .addOption(new Option('--k <n>', 'kmeans: number of centroids').argParser(parseWith(count.max(100, 'must be at most 100'), asNumber)).default(KMEANS_DEFAULTS.k))

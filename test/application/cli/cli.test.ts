@@ -35,6 +35,15 @@ describe('ridescan CLI: help and usage errors', () => {
     [['detect', '--date', '2021-01-01', '--min-cluster-share', '1'], /--min-cluster-share.*\[0, 1\)/],
     [['simulate', '--date', '2021-01-01', '--rides', 'many'], /--rides/],
     [['frobnicate'], /unknown command/],
+    // hostile values that used to pass the flag and fail (or flood) the run
+    [['detect', '--date', '2021-01-01', '--eps', '1e-300'], /--eps.*at least 0\.001/],
+    [['detect', '--date', '2021-01-01', '--min-samples', '1e9'], /--min-samples.*at most 10,000/],
+    [['detect', '--date', '2021-01-01', '--sample-size', '1'], /--sample-size.*at least 1,000/],
+    [['simulate', '--date', '2021-01-01', '--rides', '0x10'], /--rides/],
+    [['simulate', '--date', '2021-01-01', '--rides', '10', '--seed', '4294967296'], /--seed.*below 2\^32/],
+    [['detect', '--date', '0000-01-01'], /before 1900-01-01/],
+    [['backfill', '--from', '0001-01-01', '--to', '2021-01-01', '--dry-run'], /--from.*before 1900-01-01/],
+    [['backfill', '--from', '1900-01-01', '--to', '9999-12-31', '--dry-run'], /spans 2,958,464 days; at most 3660/],
     [['detect', '--date', '2021-01-01', '--bogus'], /unknown option/],
   ])('rejects %j with exit code 2', async (args, message) => {
     const run = await runCli(args, embedded(freshHome()));
@@ -49,6 +58,15 @@ describe('ridescan CLI: help and usage errors', () => {
     const url = await runCli(['migrate'], { ...embedded(freshHome()), DATABASE_URL: 'mysql://nope' });
     expect(url.code).toBe(2);
     expect(url.stderr).toMatch(/DATABASE_URL/);
+    // a password with an unescaped '/' or '#': a clear exit 2 naming the setting, not exit 1 or 3
+    const malformed = await runCli(['migrate'], { ...embedded(freshHome()), DATABASE_URL: 'postgres://u:pa#ss@host:notaport/db' });
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/DATABASE_URL is not a valid URL/);
+    for (const [name, value] of [['RIDESCAN_LOG_FORMAT', 'xml'], ['RIDESCAN_LOG_LEVEL', 'loud'], ['RIDESCAN_TENSOR_BACKEND', 'gpu'], ['RIDESCAN_CRON', 'every night']]) {
+      const bad = await runCli(['migrate'], { ...embedded(freshHome()), [name]: value });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain(name);
+    }
   });
 
   it('exits 3 when the database cannot be reached, naming it without the password', async () => {

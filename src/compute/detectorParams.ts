@@ -1,0 +1,100 @@
+// What a detector is asked to do: its parameters, by algorithm, and the three presets. Constants
+// and types only, so that the command line can show its defaults without loading the detector
+// (TF.js and the clustering): `ridescan detect --help` stays fast.
+import type { RuleLimits } from './prepare/validityRules.js';
+import type { FeatureSet } from './prepare/rideFeatures.js';
+
+export type DetectorAlgorithm = 'dbscan' | 'kmeans';
+
+/** What every detector takes: the features it works on and the limits of the rules. */
+interface CommonParams {
+  /** default 'distance_duration' (the book's) */
+  features?: FeatureSet;
+  /** limits of the rules; missing ones take DEFAULT_RULE_LIMITS (rules apply on every day, whatever the detector) */
+  rules?: Partial<RuleLimits>;
+}
+
+/**
+ * DBSCAN with the small-cluster rule. `algorithm` may be left out: the first releases' parameters
+ * `{ eps, minSamples, minClusterShare }` (still recorded that way in old runs) mean what they meant.
+ */
+export interface DbscanDetectorParams extends CommonParams {
+  algorithm?: 'dbscan';
+  /** radius in standardised units, or 'auto': epsScale × the median k-distance (k = minSamples) */
+  eps: number | 'auto';
+  /** min_samples (the ride itself counted), or 'auto': 1/400 of the rides clustered, at least 10 */
+  minSamples: number | 'auto';
+  /** clusters holding less than this share of the valid rides are outliers (0 = noise only) */
+  minClusterShare: number;
+  /** eps 'auto' only; default 3 */
+  epsScale?: number;
+  /**
+   * At most this many rides are clustered, a hash sample of larger days; default: all (no sampling).
+   * Only with minSamples 'auto', which scales with the rides clustered: a given min_samples counts rides
+   * of the whole day, so such a day is clustered whole.
+   */
+  sampleSize?: number;
+}
+
+/** k-means distances: the `contamination` share of the rides farthest from their centroid. */
+export interface KmeansDetectorParams extends CommonParams {
+  algorithm: 'kmeans';
+  /** share of the valid rides flagged; default 0.05 */
+  contamination?: number;
+  /** number of centroids; default 2 */
+  k?: number;
+  /** the centroids are fitted on at most this many rides; default 20,000 */
+  fitSampleSize?: number;
+  /** seed of k-means++; default 1 */
+  seed?: number;
+  /**
+   * Not used by k-means. KMEANS_DEFAULTS carries them ('auto', 'auto', 0) so that the parameters a
+   * k-means run records (detection_runs.parameters) keep the shape they have always had.
+   */
+  eps?: 'auto';
+  minSamples?: 'auto';
+  minClusterShare?: 0;
+}
+
+/** A detector's parameters, by algorithm. */
+export type DetectorParams = DbscanDetectorParams | KmeansDetectorParams;
+
+/**
+ * The default detector (README, "Choosing the default detector"): DBSCAN on asinh(distance / median)
+ * and log speed, eps 3 × the median k-distance, min_samples 1/400 of the rides clustered (at least 10),
+ * clusters under 5% of the day flagged, days above 50,000 valid rides clustered on a 50,000-ride hash
+ * sample.
+ */
+export const DEFAULT_DETECTOR = Object.freeze({
+  algorithm: 'dbscan',
+  features: 'asinh_distance_log_speed',
+  eps: 'auto',
+  epsScale: 3,
+  minSamples: 'auto',
+  minClusterShare: 0.05,
+  sampleSize: 50_000,
+} as const satisfies DetectorParams);
+
+/** The book's recipe: eps 0.3 and min_samples 10 on standardised (distance, duration), noise only. */
+export const BOOK_RECIPE = Object.freeze({
+  algorithm: 'dbscan',
+  features: 'distance_duration',
+  eps: 0.3,
+  minSamples: 10,
+  minClusterShare: 0,
+} as const satisfies DetectorParams);
+
+/** k-means defaults for `--algorithm kmeans` (README). */
+export const KMEANS_DEFAULTS = Object.freeze({
+  algorithm: 'kmeans',
+  features: 'asinh_distance_log_speed',
+  eps: 'auto',
+  minSamples: 'auto',
+  minClusterShare: 0,
+  k: 2,
+  contamination: 0.05,
+  fitSampleSize: 20_000,
+  seed: 1,
+} as const satisfies DetectorParams);
+
+/** What a run actually used: the parameters with every default and 'auto' resolved. */
