@@ -5,11 +5,11 @@
 // cron; the entry point (src/application/cli.ts) hands it over, so that nothing in src/ imports
 // jobs/.
 import type { Database } from '../src/storage/database.js';
-import { dayStatuses } from '../src/storage/dayStatus.js';
+import { dayStatuses, firstServiceDay } from '../src/storage/dayStatus.js';
 import { markAbandonedRuns } from '../src/storage/runs.js';
 import { scoreDay, type DayOutcome } from '../src/application/usecases/scoreDay.js';
 import type { NightlyJob, NightlyTickOptions } from '../src/application/usecases/schedule.js';
-import { addDays, localDateOf } from '../src/application/serviceDays.js';
+import { addDays, datesBetween, localDateOf } from '../src/application/serviceDays.js';
 
 export async function nightlyTick(db: Database, options: NightlyTickOptions): Promise<DayOutcome[]> {
   const { log } = options;
@@ -19,9 +19,17 @@ export async function nightlyTick(db: Database, options: NightlyTickOptions): Pr
   const justEnded = addDays(localDateOf(options.now, options.timeZone), -1);
   const from = addDays(justEnded, -(options.catchUpDays - 1));
   const statuses = await dayStatuses(db, from, justEnded);
-  if (!statuses.some((s) => s.day === justEnded)) log.warn({ day: justEnded }, `no rides loaded for ${justEnded}: nothing to score for the night`);
-  const todo = statuses.filter((s) => s.state !== 'scored');
-  log.info({ from, to: justEnded, days: todo.map((s) => `${s.day} (${s.state})`) }, todo.length ? 'days to score' : 'every day is scored');
+  // Missing data first: every day of the window without rides, from the first day the database
+  // has rides for (a new deployment's earlier days are not missing, they are before its time).
+  const withRides = new Set(statuses.filter((s) => s.rides > 0).map((s) => s.day));
+  const firstEver = await firstServiceDay(db);
+  const empty = firstEver === null ? [] : datesBetween(from, justEnded).filter((d) => d >= firstEver && !withRides.has(d));
+  if (empty.length > 0) log.warn({ days: empty }, `no rides loaded for ${empty.join(', ')}: nothing to score there; load the rides, and the next tick scores them`);
+  const todo = statuses.filter((s) => s.state === 'never scored' || s.state === 'stale');
+  log.info(
+    { from, to: justEnded, days: todo.map((s) => `${s.day} (${s.state})`), daysWithoutRides: empty.length },
+    todo.length ? 'days to score' : empty.length ? 'every day with rides is scored' : 'every day is scored',
+  );
 
   const outcomes: DayOutcome[] = [];
   for (const status of todo) {

@@ -4,11 +4,18 @@ import type { Database } from './database.js';
 
 // The SQL of this module, beside the functions that run it.
 
-// Per service day with rides: counts, the last run and the last succeeded run.
-const DAY_STATUS = `with days as (
+// Per service day with rides, or with a run (a run that found no rides): counts, the last run
+// and the last succeeded run.
+const DAY_STATUS = `with ride_days as (
     select service_date, count(*) as rides, count(*) filter (where is_outlier is null) as unscored
     from rides where service_date between :from::date and :to::date
     group by service_date
+  ), days as (
+    select * from ride_days
+    union all
+    select distinct service_date, 0, 0 from detection_runs
+    where service_date between :from::date and :to::date
+      and service_date not in (select service_date from ride_days)
   ), last_run as (
     select distinct on (service_date) service_date, id, status, started_at, finished_at
     from detection_runs where service_date between :from::date and :to::date
@@ -27,7 +34,7 @@ const DAY_STATUS = `with days as (
   order by d.service_date`;
 
 
-export type DayState = 'never scored' | 'stale' | 'scored';
+export type DayState = 'never scored' | 'stale' | 'scored' | 'no rides';
 
 export interface DayStatus {
   day: string;
@@ -35,11 +42,14 @@ export interface DayStatus {
   unscoredRides: number;
   lastRun: { id: number; status: string; startedAt: Date; finishedAt: Date | null } | null;
   lastSucceededRunId: number | null;
-  /** never scored: no succeeded run; stale: scored, then given rides no run has scored */
+  /**
+   * never scored: rides, no succeeded run; stale: scored, then given rides no run has scored;
+   * no rides: a run found the day empty (and it still is)
+   */
   state: DayState;
 }
 
-/** Every day in [from, to] that has rides, in date order. */
+/** Every day in [from, to] that has rides or a run, in date order. */
 export async function dayStatuses(db: Database, from: string, to: string): Promise<DayStatus[]> {
   const result = await db.knex.raw(DAY_STATUS, { from, to });
   return (
@@ -70,7 +80,13 @@ export async function dayStatuses(db: Database, from: string, to: string): Promi
               finishedAt: r.last_finished_at === null ? null : new Date(r.last_finished_at),
             },
       lastSucceededRunId,
-      state: lastSucceededRunId === null ? 'never scored' : unscoredRides > 0 ? 'stale' : 'scored',
+      state: Number(r.rides) === 0 ? 'no rides' : lastSucceededRunId === null ? 'never scored' : unscoredRides > 0 ? 'stale' : 'scored',
     };
   });
+}
+
+/** The earliest service day with rides, or null for an empty database (an index lookup). */
+export async function firstServiceDay(db: Database): Promise<string | null> {
+  const { rows } = await db.knex.raw(`select to_char(min(service_date), 'YYYY-MM-DD') as day from rides`);
+  return (rows as { day: string | null }[])[0]?.day ?? null;
 }

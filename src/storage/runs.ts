@@ -21,7 +21,7 @@ const TRAILING_SUMMARIES = `select feature_summary from (
   order by service_date`;
 
 
-export type RunStatus = 'running' | 'succeeded' | 'failed';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'no_rides';
 
 export interface RunStart {
   serviceDate: string;
@@ -105,6 +105,22 @@ export async function finishRunSucceeded(trx: Knex.Transaction, runId: number, o
       feature_summary: JSON.stringify(outcome.featureSummary),
       drift: JSON.stringify(outcome.drift),
       drift_warning: outcome.driftWarning,
+    });
+}
+
+/** Marks a run as having found no rides for its day: recorded, but the day is not scored. */
+export async function finishRunNoRides(db: Database, runId: number, outcome: Pick<RunOutcome, 'tensorBackend' | 'timings' | 'parameters'>): Promise<void> {
+  await db.knex('detection_runs')
+    .where({ id: runId })
+    .update({
+      status: 'no_rides',
+      finished_at: db.knex.fn.now(),
+      tensor_backend: outcome.tensorBackend,
+      rides_scored: 0,
+      outliers: 0,
+      flags_written: 0,
+      timings: JSON.stringify(outcome.timings),
+      parameters: JSON.stringify(outcome.parameters),
     });
 }
 

@@ -23,7 +23,7 @@ export interface BackfillSelection {
 export interface PlannedDay {
   day: string;
   rides: number;
-  state: DayState | 'no rides';
+  state: DayState;
   action: 'score' | 'skip';
   why?: string;
 }
@@ -33,7 +33,7 @@ export async function planBackfill(db: Database, selection: BackfillSelection): 
   const narrowed = selection.onlyMissing || selection.stale;
   return datesBetween(selection.from, selection.to).map((day): PlannedDay => {
     const status = statuses.get(day);
-    if (!status) return { day, rides: 0, state: 'no rides', action: 'skip', why: 'no rides' };
+    if (!status || status.state === 'no rides') return { day, rides: 0, state: 'no rides', action: 'skip', why: 'no rides' };
     const base = { day, rides: status.rides, state: status.state };
     if (!narrowed) return { ...base, action: 'score' };
     if (selection.onlyMissing && status.state === 'never scored') return { ...base, action: 'score' };

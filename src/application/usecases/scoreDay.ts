@@ -15,7 +15,7 @@ import type { Database } from '../../storage/database.js';
 import { LOCKS } from '../../storage/locks.js';
 import { readRidesForDay, type DayRides } from '../../storage/rides.js';
 import { writeFlags, DayChangedDuringRunError } from '../../storage/flags.js';
-import { finishRunFailed, startRun, trailingSummaries } from '../../storage/runs.js';
+import { finishRunFailed, finishRunNoRides, startRun, trailingSummaries } from '../../storage/runs.js';
 import { dayStatuses } from '../../storage/dayStatus.js';
 import type { ClusterSummary, DetectorParams, ResolvedDetector } from '../../compute/detectOutliers.js';
 import type { DaySummary } from '../../compute/monitoring/featureSummary.js';
@@ -29,7 +29,8 @@ import type { Logger } from '../logger.js';
 export interface DayRun {
   runId: number;
   serviceDate: string;
-  status: 'succeeded' | 'failed';
+  /** no_rides: the day had no rides when read; recorded, and the day stays unscored */
+  status: 'succeeded' | 'failed' | 'no_rides';
   error?: string;
   /** the driver's code of the error (a SQLSTATE such as 40001, or ECONNRESET), when it has one */
   errorCode?: string;
@@ -128,9 +129,9 @@ export async function scoreDay(db: Database, day: string, options: ScoreDayOptio
     try {
       if (options.onlyIfNeeded) {
         const [status] = await dayStatuses(db, day, day);
-        if (!status || status.state === 'scored') {
-          log?.info({ day }, 'skipped: already scored by another process');
-          return { day, status: 'skipped', why: status ? 'already scored' : 'no rides' };
+        if (!status || status.state === 'scored' || status.state === 'no rides') {
+          log?.info({ day }, status?.state === 'scored' ? 'skipped: already scored by another process' : 'skipped: no rides');
+          return { day, status: 'skipped', why: status?.state === 'scored' ? 'already scored' : 'no rides' };
         }
       }
       run = await runDetector(db, day, options);
@@ -146,6 +147,10 @@ export async function scoreDay(db: Database, day: string, options: ScoreDayOptio
       return { day, status: 'failed', error: message, attempts: attempt };
     } finally {
       await release();
+    }
+    if (run.status === 'no_rides') {
+      log?.warn({ day, runId: run.runId }, `no rides for ${day}: recorded as a no_rides run; load the day's rides and score it again`);
+      return { day, status: 'succeeded', run, attempts: attempt };
     }
     if (run.status === 'succeeded') {
       log?.info(
@@ -196,8 +201,15 @@ async function runDetector(db: Database, serviceDate: string, options: ScoreDayO
     for (;;) {
       run.attempts++;
       try {
-        await onePass(db, run, options, started);
-        break;
+        if (await onePass(db, run, options, started)) break;
+        run.status = 'no_rides';
+        run.timings.totalSeconds = since(started);
+        await finishRunNoRides(db, runId, {
+          tensorBackend: run.tensorBackend,
+          timings: { read_s: run.timings.readSeconds, total_s: run.timings.totalSeconds },
+          parameters: { ...params },
+        });
+        return run;
       } catch (error) {
         if (!(error instanceof DayChangedDuringRunError) || run.attempts >= MAX_PASSES) throw error;
       }
@@ -216,14 +228,15 @@ async function runDetector(db: Database, serviceDate: string, options: ScoreDayO
   return run;
 }
 
-/** read → compute → write, once. */
-async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, started: number): Promise<void> {
+/** read → compute → write, once. False when the day has no rides: nothing to compute or write. */
+async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, started: number): Promise<boolean> {
   await phase(options, run, 'read');
   let t = performance.now();
   const rides: DayRides = await readRidesForDay(db, run.serviceDate);
   const trailing = parseSummaries(await trailingSummaries(db, run.serviceDate, DEFAULT_DRIFT_OPTIONS.window));
   run.timings.readSeconds = since(t);
   run.rides = rides.count;
+  if (rides.count === 0) return false;
 
   await phase(options, run, 'compute');
   t = performance.now();
@@ -262,6 +275,7 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
     afterStage: options.hooks?.beforeCommit,
   });
   run.timings.writeSeconds = since(t);
+  return true;
 }
 
 /**

@@ -75,7 +75,11 @@ describe.each(processTargets)('ridescan schedule on $name', (target) => {
 
     const second = await runCli(['schedule', '--once'], environment.env);
     expect(second.code).toBe(0);
-    expect(logLines(second.stdout).some((l) => l.msg === 'every day is scored')).toBe(true);
+    const secondLog = logLines(second.stdout);
+    expect(secondLog.some((l) => l.msg === 'every day with rides is scored')).toBe(true);
+    // the days of the window without rides (after the first day the database has) are named
+    const missing = secondLog.find((l) => String(l.msg).startsWith('no rides loaded for'));
+    expect(missing).toMatchObject({ level: 40, days: [daysAgo(7), daysAgo(6), daysAgo(5), daysAgo(4)] });
 
     // rides arrive for a scored day: its flags are stale, and the next tick re-scores it
     await seed(environment, [[daysAgo(2), 77]]);

@@ -6,6 +6,7 @@ import { scoreDay } from '../../../src/application/usecases/scoreDay.js';
 import { LOCKS } from '../../../src/storage/locks.js';
 import { insertRides, readRidesForDay, rideIdAt } from '../../../src/storage/rides.js';
 import { getRun } from '../../../src/storage/runs.js';
+import { dayStatuses } from '../../../src/storage/dayStatus.js';
 import { SCORE_TOLERANCE } from '../../../src/storage/flags.js';
 import { detectOutliers } from '../../../src/compute/detectOutliers.js';
 import { initTensorBackend } from '../../../src/compute/tensorBackend.js';
@@ -148,10 +149,15 @@ describe.each(databaseTargets)('scoreDay on $name', (target) => {
     expect((await flagsOf(FRESH)).every((r) => r.is_outlier !== null && r.detection_run_id === result.runId)).toBe(true);
   });
 
-  it('records a run for a day without rides', async () => {
+  it('records a day without rides as a no_rides run: the day is not counted as scored', async () => {
     const result = await scoreForTest(t.db, { serviceDate: '2020-02-29', params, trigger: 'test' });
-    expect(result).toMatchObject({ status: 'succeeded', rides: 0, outliers: 0, flagsWritten: 0 });
-    expect(await getRun(t.db, result.runId)).toMatchObject({ status: 'succeeded', rides_scored: 0 });
+    expect(result).toMatchObject({ status: 'no_rides', rides: 0, outliers: 0, flagsWritten: 0 });
+    expect(await getRun(t.db, result.runId)).toMatchObject({ status: 'no_rides', rides_scored: 0 });
+    const [day] = await dayStatuses(t.db, '2020-02-29', '2020-02-29');
+    expect(day).toMatchObject({ day: '2020-02-29', rides: 0, state: 'no rides', lastSucceededRunId: null });
+    // the selective re-check skips it, rather than recording a no_rides run on every tick
+    const again = await scoreDay(t.db, '2020-02-29', { params, trigger: 'test', onlyIfNeeded: true });
+    expect(again).toMatchObject({ status: 'skipped', why: 'no rides' });
   });
 
   it('retries a transient database error with a new run, and records both', async () => {

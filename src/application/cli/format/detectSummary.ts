@@ -9,6 +9,11 @@ export function formatDetectSummary(result: DayRun, databaseName: string): strin
   const lines: string[] = [];
   lines.push(`ridescan detect: service day ${result.serviceDate}, run #${result.runId} ${result.status}`);
   lines.push(`  database        ${databaseName}`);
+  if (result.status === 'no_rides') {
+    lines.push(`  rides           none: nothing was flagged; the run is recorded as no_rides and the day stays unscored`);
+    lines.push(`  what to do      load the day's rides (ridescan load), then score it again`);
+    return lines.join('\n');
+  }
   if (result.status === 'failed') {
     lines.push(`  error           ${result.error}`);
     lines.push(`  flags           unchanged (the day's previous flags are intact)`);
