@@ -148,7 +148,7 @@ async function checkReader(send: Send): Promise<string> {
   const { rows } = await send(
     `select current_schema() as schema, session_user as login,
             exists (select from pg_roles where rolname = $1) as has_role,
-            pg_has_role(current_user, oid, 'MEMBER') as is_member,
+            pg_has_role(current_user, r.oid, 'MEMBER') as is_member,
             p.oid is not null as has_function,
             p.prosecdef and p.prosrc = $3 and pg_get_userbyid(p.proowner) = $4 as function_ok
        from (select (select oid from pg_roles where rolname = $1) as oid) r
