@@ -84,10 +84,12 @@ export async function runReadOnlyQuery(db: Database, sql: string, options: Query
   const connection = (await db.knex.client.acquireConnection()) as {
     query(config: unknown, values?: unknown[], options?: unknown): Promise<RawResult>;
   };
-  const send: Send = server
+  const sendNow: Send = server
     ? (text, values = []) => connection.query({ text, values, queryMode: 'extended' })
     : // PGlite: query() is the extended protocol (exec() would be the simple one)
       (text, values = []) => connection.query(text, values);
+  // a cancel that lands between two statements would be lost: none starts after one
+  const send: Send = (text, values) => (cancelled && text !== 'rollback' ? Promise.reject(Object.assign(new Error('cancelled'), { code: '57014' })) : sendNow(text, values));
   // PGlite runs the statement on this thread: while it runs, no timer of ours can fire, and it
   // ignores statement_timeout (pg_sleep(3) with a 1 s timeout slept 3 s, measured on 0.5.16).
   // Only another thread can end it.

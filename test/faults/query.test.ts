@@ -360,6 +360,19 @@ for (const makeTarget of targets) {
         });
       });
 
+      it('migrates several schemas of one cluster at once (the roles are shared), and each can be queried', async () => {
+        const schemas = await Promise.all([1, 2, 3].map(() => createServerSchema()));
+        try {
+          const migrated = await Promise.all(schemas.map((s) => runCli(['migrate'], { ...target.env, DATABASE_URL: s.url })));
+          expect(migrated.map((m) => m.code)).toEqual([0, 0, 0]);
+          const counted = await Promise.all(schemas.map((s) => runCli(['query', 'select count(*)::int as n from zones', '--json'], { ...target.env, DATABASE_URL: s.url })));
+          expect(counted.map((c) => c.code)).toEqual([0, 0, 0]);
+          expect(counted.map((c) => JSON.parse(c.stdout)[0].n)).toEqual([265, 265, 265]);
+        } finally {
+          await Promise.all(schemas.map((s) => s.drop()));
+        }
+      });
+
       it('migrates as a user that cannot create roles, and query then names what a DBA runs', async () => {
         const login = `ridescan_test_owner_${randomBytes(4).toString('hex')}`;
         const schema = `ridescan_test_${randomBytes(5).toString('hex')}`;
