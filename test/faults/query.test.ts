@@ -147,6 +147,10 @@ for (const makeTarget of targets) {
       await refused("commit; delete from rides where service_date='2021-03-01'", /query refused|multiple commands/);
     });
 
+    it('refuses two statements in one text: the extended protocol takes one', async () => {
+      await refused("select 1; delete from rides where service_date='2021-03-01'", /cannot insert multiple commands into a prepared statement/);
+    });
+
     it('refuses SET TRANSACTION READ WRITE followed by an UPDATE', async () => {
       await refused('set transaction read write; update rides set is_outlier = true', /query refused/);
     });
