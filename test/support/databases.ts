@@ -42,11 +42,33 @@ export async function createServerSchema(): Promise<{ url: string; drop(): Promi
   };
 }
 
+// A migrated embedded database, made once per test worker and dumped: every PGlite test database
+// starts from it (~1 s) instead of running initdb and the migrations again (~5-7 s each).
+let template: Promise<Blob> | undefined;
+export function migratedTemplate(): Promise<Blob> {
+  template ??= (async () => {
+    const db = await openDatabase({});
+    try {
+      await migrateToLatest(db);
+      return await db.dump!();
+    } finally {
+      await db.close();
+    }
+  })();
+  return template;
+}
+
+/** A fresh embedded data directory at `dataDir`, migrated, and closed again (for CLI tests). */
+export async function seedEmbeddedDataDir(dataDir: string): Promise<void> {
+  const db = await openDatabase({ dataDir, loadDataDir: await migratedTemplate() });
+  await db.close();
+}
+
 export const databaseTargets: DatabaseTarget[] = [
   {
     name: 'pglite',
     async create() {
-      const db = await openDatabase({});
+      const db = await openDatabase({ loadDataDir: await migratedTemplate() });
       await migrateToLatest(db);
       return { db, drop: () => db.close() };
     },

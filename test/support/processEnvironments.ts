@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from '../../src/storage/database.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
-import { createServerSchema, serverUrl } from './databases.js';
+import { createServerSchema, seedEmbeddedDataDir, serverUrl } from './databases.js';
 
 export interface ProcessEnvironment {
   env: Record<string, string | undefined>;
@@ -26,6 +26,7 @@ export const processTargets: ProcessTarget[] = [
     name: 'pglite',
     async create() {
       const home = mkdtempSync(join(tmpdir(), 'ridescan-proc-'));
+      await seedEmbeddedDataDir(join(home, 'db'));
       return {
         env: { DATABASE_URL: undefined, RIDESCAN_HOME: home, RIDESCAN_TZ: 'UTC', RIDESCAN_LOG_FORMAT: 'json' },
         async open() {

@@ -10,7 +10,7 @@ import { BACKEND_PROFILES, DatabaseUnavailableError, type Database, type Release
 import { lockArgs, type LockKey } from '../locks.js';
 import { lockDataDir } from './dataDirLock.js';
 
-export async function openPglite(dataDir: string | undefined, dataDirWaitMs: number): Promise<Database> {
+export async function openPglite(dataDir: string | undefined, dataDirWaitMs: number, loadDataDir?: Blob): Promise<Database> {
   let unlock = () => {};
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true });
@@ -22,7 +22,7 @@ export async function openPglite(dataDir: string | undefined, dataDirWaitMs: num
   }
   let pglite: PGlite;
   try {
-    pglite = dataDir ? new PGlite(dataDir) : new PGlite();
+    pglite = new PGlite(dataDir, loadDataDir ? { loadDataDir } : {});
     await pglite.waitReady;
   } catch (error) {
     unlock();
@@ -57,6 +57,7 @@ export async function openPglite(dataDir: string | undefined, dataDirWaitMs: num
     },
     // One connection: a waiting session lock could only deadlock the single-connection pool.
     withLock: (_key, fn) => fn(),
+    dump: () => pglite.dumpDataDir('none'),
     close: async () => {
       try {
         await knex.destroy();
