@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lockDataDir } from '../../src/storage/adapters/dataDirLock.js';
+import { ownerAlive, ownerToken } from '../../src/storage/adapters/processAlive.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ridescan-dirlock-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -18,6 +19,21 @@ describe('the embedded data directory lock', () => {
     const again = await lockDataDir(dir, 300);
     again();
     expect(existsSync(`${dir}.lock`)).toBe(false);
+  });
+
+  it('takes over a lock whose pid now belongs to another process (a reused pid)', async () => {
+    const dir = join(root, 'reused');
+    // pid 1 is alive, but it did not start that far into the boot: not the owner that wrote it
+    writeFileSync(`${dir}.lock`, '1 999999999999');
+    const release = await lockDataDir(dir, 300);
+    expect(readFileSync(`${dir}.lock`, 'utf8')).toBe(ownerToken());
+    release();
+  });
+
+  it('records its owner as pid and start time, and waits for a live one', async () => {
+    const token = ownerToken();
+    expect(token).toMatch(new RegExp(`^${process.pid}( \\d+)?$`));
+    expect(ownerAlive(token)).toBe(true);
   });
 
   it('takes over a lock left by a process that is gone', async () => {

@@ -1,9 +1,9 @@
 // The embedded database's data directory belongs to one process at a time: PGlite is a
 // single-user Postgres, and two processes writing one directory would corrupt it. A lock file
-// with the owner's pid makes a second process wait for the first (a scheduler tick, a CLI
+// with the owner's pid and start time makes a second process wait for the first (a scheduler tick, a CLI
 // command), and a lock left by a dead process is taken over.
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { processAlive } from './processAlive.js';
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { ownerAlive, ownerToken } from './processAlive.js';
 
 export class DataDirBusyError extends Error {
   constructor(dir: string, pid: number, waitedMs: number) {
@@ -21,7 +21,7 @@ export async function lockDataDir(dir: string, waitMs: number): Promise<() => vo
   for (;;) {
     try {
       const fd = openSync(path, 'wx');
-      writeSync(fd, String(process.pid));
+      writeSync(fd, ownerToken());
       closeSync(fd);
       let released = false;
       const release = () => {
@@ -35,9 +35,12 @@ export async function lockDataDir(dir: string, waitMs: number): Promise<() => vo
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const owner = Number(readFileSafe(path));
-    if (!Number.isInteger(owner) || owner <= 0 || !processAlive(owner)) {
-      rmSync(path, { force: true }); // left by a process that is gone
+    const token = readFileSafe(path);
+    const owner = Number(token.split(/\s+/)[0]);
+    // An empty file is a lock being written this instant (create, then write): not yet abandoned.
+    const beingWritten = token === '' && Date.now() - mtimeMs(path) < 5_000;
+    if (!beingWritten && !ownerAlive(token)) {
+      rmSync(path, { force: true }); // left by a process that is gone, or whose pid was reused
       continue;
     }
     if (Date.now() - started >= waitMs) throw new DataDirBusyError(dir, owner, Date.now() - started);
@@ -50,5 +53,13 @@ function readFileSafe(path: string): string {
     return readFileSync(path, 'utf8').trim();
   } catch {
     return '';
+  }
+}
+
+function mtimeMs(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
   }
 }
