@@ -65,6 +65,13 @@ export function exitCodeOf(error: unknown): { code: ExitCode; message: string; k
   const name = (error as { name?: string } | null)?.name;
   // told by name so that the entry point does not load zod for --version
   if (name === 'ZodError') return { code: EXIT.usage, message: describeZodIssues(error as ZodLike), known: true };
+  if (isDiskFull(error)) {
+    return {
+      code: EXIT.failed,
+      message: `the disk is full (${(error as Error).message.split('\n')[0]}): nothing of this command was kept; free space where the database lives and run it again`,
+      known: true,
+    };
+  }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return { code: EXIT.failed, message, known: false };
 }
@@ -75,4 +82,11 @@ interface ZodLike {
 
 export function describeZodIssues(error: ZodLike): string {
   return error.issues.map((issue) => `${issue.path.map(String).join('.') || 'value'} ${issue.message}`).join('; ');
+}
+
+/** ENOSPC from the file system (PGlite writes its files itself), or PostgreSQL's disk_full. */
+function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ENOSPC' || code === '53100') return true;
+  return error instanceof Error && /no space left on device|could not extend file/i.test(error.message);
 }
