@@ -12,14 +12,14 @@ import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import type { Database } from './database.js';
 import { copyIn } from './copy.js';
-import { RideCopyRows } from './rideCopyRows.js';
-import { COPY_RIDES, LOAD_LOCK, PRESENT_AMONG, PRESENT_IN_RANGE, PRESENT_IN_RANGE_LIMIT, SCORED_DAYS } from './loadSql.js';
+import { BinaryCopyWriter } from './binaryCopy.js';
 
-export type RideFormat = 'rides-csv' | 'tlc-yellow' | 'tlc-green';
-export type FileContainer = 'csv' | 'csv.gz' | 'parquet';
+// This module's input contract is the row it writes and the reject it stores, named here because
+// storage must not import from src/application: the file formats, containers and how a row is
+// parsed are ingest's (src/application/ingest/types.ts), which produces these two shapes.
 
-/** A validated ride as a file reader hands it over: instants and service day already resolved. */
-export interface LoadedRide {
+/** A ride as the rides table takes it: instants and service day already resolved. */
+export interface RideRow {
   rideId: string;
   taxiId: string | null;
   pickupAtMs: number;
@@ -49,8 +49,8 @@ export interface LoadedRide {
   totalAmount?: number | null;
 }
 
-/** A row that could not be parsed, kept as read with the reason. */
-export interface RideReject {
+/** A row that could not be parsed, kept in ride_rejects as read with the reason. */
+export interface RejectRow {
   /** CSV: line where the row starts (header = 1); Parquet: row number from 1 */
   lineNumber: number;
   /** stable key for counting, e.g. field_count */
@@ -65,25 +65,17 @@ export interface RideReject {
  * that a ride object lives no longer than its row (25,000 of them kept for a batch would outlive
  * the young generation and cost the garbage collector more than the parsing).
  */
-export interface LoadBatch {
-  each(onRide: (ride: LoadedRide) => void, onReject: (reject: RideReject) => void): void;
-}
-
-export function batchOf(rides: Iterable<LoadedRide>, rejects: Iterable<RideReject> = []): LoadBatch {
-  return {
-    each(onRide, onReject) {
-      for (const ride of rides) onRide(ride);
-      for (const reject of rejects) onReject(reject);
-    },
-  };
+export interface RowBatch {
+  each(onRide: (ride: RideRow) => void, onReject: (reject: RejectRow) => void): void;
 }
 
 export interface FileLoadTarget {
   fileName: string;
   filePath: string;
   fileBytes: number;
-  format: RideFormat;
-  container: FileContainer;
+  /** the loads table's check constraints hold the formats and containers there are */
+  format: string;
+  container: string;
   /** zone of the file's wall-clock times (TLC: America/New_York), for the record */
   sourceTimeZone: string;
   /** zone of service days (RIDESCAN_TZ), for the record */
@@ -109,11 +101,21 @@ export interface FileLoadAccount {
   rowsRejected: number;
   rejectsByReason: Record<string, number>;
   /** the first few rejected rows, for the summary (all of them are in ride_rejects) */
-  firstRejects: RideReject[];
+  firstRejects: RejectRow[];
   /** days that received new rides, with how many, in date order */
   serviceDays: { day: string; rides: number }[];
   staleDays: StaleDay[];
 }
+
+// Loads queue up behind each other (see the top of this file). Namespace 'ri' 3, beside locks.ts's
+// 1 and 2.
+export const LOAD_LOCK = `select pg_advisory_xact_lock(${0x7269_0003}, 0)`;
+
+// Of the given days, those a succeeded detection run has scored: new rides make them stale.
+const SCORED_DAYS = `select to_char(service_date, 'YYYY-MM-DD') as day, max(id) as last_run_id
+  from detection_runs
+  where status = 'succeeded' and service_date = any(?::date[])
+  group by service_date`;
 
 const COPY_ROWS = 25_000;
 const WRITES_WAITING = 2;
@@ -131,7 +133,7 @@ class DryRunRollback extends Error {
 export async function loadRideBatches(
   db: Database,
   target: FileLoadTarget,
-  batches: AsyncIterable<LoadBatch>,
+  batches: AsyncIterable<RowBatch>,
 ): Promise<FileLoadAccount> {
   try {
     return await db.knex.transaction(async (trx: Knex.Transaction) => {
@@ -156,9 +158,9 @@ export async function loadRideBatches(
       let rejected = 0;
       const rejectsByReason: Record<string, number> = {};
       const ridesByDay = new Map<number, number>();
-      let rows = new RideCopyRows(target.format, loadId);
-      let rejects: RideReject[] = [];
-      const firstRejects: RideReject[] = [];
+      let rows = new RideRows(target.format, loadId);
+      let rejects: RejectRow[] = [];
+      const firstRejects: RejectRow[] = [];
 
       // Writes run one after another on the transaction's connection, in order, with up to two
       // waiting their turn: while the database writes one batch the loop below parses the next.
@@ -173,7 +175,7 @@ export async function loadRideBatches(
       };
       const flushRides = async () => {
         const batch = rows;
-        rows = new RideCopyRows(target.format, loadId);
+        rows = new RideRows(target.format, loadId);
         offered += batch.count;
         await enqueue(async () => {
           const kept = await writeNewRides(trx, batch);
@@ -187,8 +189,8 @@ export async function loadRideBatches(
         await enqueue(() => insertRejects(trx, loadId, batch));
       };
 
-      const onRide = (ride: LoadedRide) => rows.add(ride);
-      const onReject = (reject: RideReject) => {
+      const onRide = (ride: RideRow) => rows.add(ride);
+      const onReject = (reject: RejectRow) => {
         rejected++;
         rejectsByReason[reject.reasonCode] = (rejectsByReason[reject.reasonCode] ?? 0) + 1;
         if (firstRejects.length < FIRST_REJECTS) firstRejects.push(reject);
@@ -255,8 +257,27 @@ export async function loadRideBatches(
   }
 }
 
+/** Column order of RideRows.add. */
+const COPY_RIDES = `COPY rides (
+  ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date, source, load_id,
+  trip_distance_mi, vendor_id, passenger_count, ratecode_id, store_and_fwd_flag,
+  pickup_zone_id, dropoff_zone_id, payment_type, trip_type,
+  fare_amount, extra, mta_tax, tip_amount, tolls_amount, ehail_fee,
+  improvement_surcharge, congestion_surcharge, airport_fee, total_amount
+) FROM STDIN (FORMAT binary)`;
+const COPY_RIDES_COLUMNS = 27;
+
+/** More rows than this from PRESENT_IN_RANGE and the batch asks by id instead. */
+const PRESENT_IN_RANGE_LIMIT = 100_000;
+
+// Bindings: lowest and highest id of the batch.
+const PRESENT_IN_RANGE = `select ride_id from rides where ride_id between ? and ? limit ${PRESENT_IN_RANGE_LIMIT + 1}`;
+
+// Binding: the batch's ids as a PostgreSQL array literal.
+const PRESENT_AMONG = `select ride_id from rides where ride_id = any(?::text[])`;
+
 /** COPYs the rides of a batch whose id is new (to the table and to the batch); counts them by day. */
-async function writeNewRides(trx: Knex.Transaction, rows: RideCopyRows): Promise<{ loaded: number; byDay: Map<number, number> }> {
+async function writeNewRides(trx: Knex.Transaction, rows: RideRows): Promise<{ loaded: number; byDay: Map<number, number> }> {
   // Ids of one file usually share a narrow range (TLC ids start with the pickup time): one index
   // range scan finds any present. When the range holds too many other rides, ask by id instead;
   // also when an id is not ASCII, where JavaScript's order of strings is not the database's.
@@ -280,11 +301,130 @@ async function writeNewRides(trx: Knex.Transaction, rows: RideCopyRows): Promise
     const day = rows.serviceDays[i];
     byDay.set(day, (byDay.get(day) ?? 0) + 1);
   }
-  if (loaded > 0) await copyIn(trx, COPY_RIDES, rows.build(loaded === rows.count ? undefined : (i) => keep[i] === 1));
+  if (loaded > 0) await copyIn(trx, COPY_RIDES, rows.copyInput(loaded === rows.count ? undefined : (i) => keep[i] === 1));
   return { loaded, byDay };
 }
 
-async function insertRejects(trx: Knex.Transaction, loadId: number, rejects: RideReject[]): Promise<void> {
+/**
+ * A batch of rides encoded as COPY rows for the rides table, with what writeNewRides needs to
+ * leave out rides already present without encoding them again: each ride's id, service day and id
+ * hash (for ids repeated within the batch), and the id range.
+ */
+class RideRows {
+  /** rides added */
+  count = 0;
+  readonly ids: string[] = [];
+  /** the lowest and highest id added */
+  minId = '';
+  maxId = '';
+  /** every id is ASCII, so JavaScript orders them as the database (collation "C") does */
+  asciiIds = true;
+  /** service day of each ride, days since 1970-01-01 */
+  serviceDays: Int32Array = new Int32Array(1024);
+  /** FNV-1a hash of each id, for finding ids that repeat within the batch */
+  private idHashes: Int32Array = new Int32Array(1024);
+  private readonly writer = new BinaryCopyWriter(COPY_RIDES_COLUMNS, 1 << 20);
+
+  constructor(
+    private readonly source: string,
+    private readonly loadId: number,
+  ) {}
+
+  add(r: RideRow): void {
+    const i = this.count++;
+    if (i >= this.serviceDays.length) this.growIndex();
+    const id = r.rideId;
+    this.ids.push(id);
+    if (i === 0 || id < this.minId) this.minId = id;
+    if (i === 0 || id > this.maxId) this.maxId = id;
+    this.serviceDays[i] = r.serviceDay;
+    this.idHashes[i] = this.hashId(id);
+    this.writer
+      .beginRow()
+      .text(id)
+      .text(r.taxiId)
+      .timestampMs(r.pickupAtMs)
+      .timestampMs(r.dropoffAtMs)
+      .float8(r.distanceKm)
+      .date(r.serviceDay)
+      .text(this.source)
+      .int8(this.loadId)
+      .float8(r.tripDistanceMi)
+      .int2(r.vendorId)
+      .int2(r.passengerCount)
+      .int2(r.ratecodeId)
+      .text(r.storeAndFwdFlag)
+      .int2(r.pickupZoneId)
+      .int2(r.dropoffZoneId)
+      .int2(r.paymentType)
+      .int2(r.tripType)
+      .float8(r.fareAmount)
+      .float8(r.extra)
+      .float8(r.mtaTax)
+      .float8(r.tipAmount)
+      .float8(r.tollsAmount)
+      .float8(r.ehailFee)
+      .float8(r.improvementSurcharge)
+      .float8(r.congestionSurcharge)
+      .float8(r.airportFee)
+      .float8(r.totalAmount);
+  }
+
+  /** 1 for each ride whose id an earlier ride of this batch has, else 0. */
+  repeatedIds(): Uint8Array {
+    const repeated = new Uint8Array(this.count);
+    let size = 1024;
+    while (size < this.count * 2) size *= 2;
+    const slots = new Int32Array(size); // row index + 1; 0 = empty
+    const mask = size - 1;
+    for (let i = 0; i < this.count; i++) {
+      const hash = this.idHashes[i];
+      let slot = hash & mask;
+      for (;;) {
+        const j = slots[slot] - 1;
+        if (j < 0) {
+          slots[slot] = i + 1;
+          break;
+        }
+        if (this.idHashes[j] === hash && this.ids[j] === this.ids[i]) {
+          repeated[i] = 1;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+    }
+    return repeated;
+  }
+
+  /** The COPY input: every ride, or only those `keep` says (by index of addition). */
+  copyInput(keep?: (index: number) => boolean): Buffer {
+    return this.writer.finish(keep);
+  }
+
+  /** FNV-1a of the id's UTF-16 units; notes on the way whether it is ASCII. */
+  private hashId(id: string): number {
+    let hash = 0x811c9dc5;
+    let ascii = true;
+    for (let k = 0; k < id.length; k++) {
+      const c = id.charCodeAt(k);
+      if (c >= 128) ascii = false;
+      hash = Math.imul(hash ^ c, 0x01000193);
+    }
+    if (!ascii) this.asciiIds = false;
+    return hash;
+  }
+
+  private growIndex(): void {
+    const days = new Int32Array(this.serviceDays.length * 2);
+    days.set(this.serviceDays);
+    this.serviceDays = days;
+    const hashes = new Int32Array(days.length);
+    hashes.set(this.idHashes);
+    this.idHashes = hashes;
+  }
+}
+
+async function insertRejects(trx: Knex.Transaction, loadId: number, rejects: RejectRow[]): Promise<void> {
   for (let i = 0; i < rejects.length; i += REJECT_ROWS) {
     await trx('ride_rejects').insert(
       rejects.slice(i, i + REJECT_ROWS).map((r) => ({

@@ -2,11 +2,11 @@ import { Option, type Command } from 'commander';
 import { ENVIRONMENT_HELP, type CommandContext } from '../cliOptions.js';
 import { openConfiguredDatabase } from '../openConfiguredDatabase.js';
 import { EXIT } from '../exitCodes.js';
-import { RIDE_FORMATS, type RequestedFormat } from '../load/formats.js';
-import { loadRideFile, type FileLoadResult } from '../load/loadFile.js';
-import { loadProgress } from '../load/loadProgress.js';
-import { formatFileSummary, formatTotal, type FileFailure } from '../load/formatLoadSummary.js';
-import { UnreadableFileError } from '../load/unreadableFileError.js';
+import { RIDE_FORMATS, type RequestedFormat } from '../ingest/formats.js';
+import { loadRideFile, type FileLoadResult } from '../ingest/loadFile.js';
+import { loadProgress } from '../ingest/loadProgress.js';
+import { formatFileSummary, formatTotal, type FileFailure } from '../ingest/formatLoadSummary.js';
+import { UnreadableFileError } from '../ingest/unreadableFileError.js';
 
 const FORMATS_HELP = `
 Formats:

@@ -7,7 +7,7 @@
 // take; the transform decodes each column with its decoder (fieldDecoders.ts) and turns each one
 // that fails into an issue.
 import { z } from 'zod';
-import type { LoadedRide } from '../../storage/rideLoads.js';
+import type { LoadedRide } from './types.js';
 import type { ColumnLayout, ColumnSpec } from './formats.js';
 import { EXPECTED, INVALID, REASON_CODE, showValue, type TimeKind } from './fieldDecoders.js';
 import { CsvLine, ValuesRow, type RowSource } from './rowSources.js';

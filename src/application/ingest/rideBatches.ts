@@ -3,7 +3,7 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import type { LoadBatch, LoadedRide, RideReject } from '../../storage/rideLoads.js';
+import type { LoadBatch, LoadedRide, RideReject } from './types.js';
 import { CsvRecordReader, type RecordListener, type RecordProblem } from './csvRecords.js';
 import { parquetWindows } from './parquetRows.js';
 import { rowValidator, type RowClocks } from './rowSchemas.js';

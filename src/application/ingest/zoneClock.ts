@@ -4,7 +4,7 @@
 // Offsets come from Intl, cached per quarter hour: a month of rides needs about 3,000 lookups.
 // At a transition PostgreSQL's rule applies: a time in the spring-forward gap takes the offset
 // from before it; an ambiguous fall-back time takes the offset from after it (the later instant).
-// test/load/zoneClock.test.ts checks both against the database.
+// test/application/ingest/zoneClock.test.ts checks both against the database.
 const QUARTER_HOUR = 900_000;
 const DAY = 86_400_000;
 const CACHE_LIMIT = 200_000;
