@@ -40,7 +40,7 @@ async function* csvBatches(file: RideFile, clocks: RowClocks, onProgress: Progre
 
   let rowsRead = 0;
   let header = true;
-  const reader = new CsvRecordReader();
+  const reader = new CsvRecordReader(width);
   // Each chunk of text is a batch: its lines are split, validated and handed over as the
   // consumer asks for them, one at a time.
   let onRide: (ride: LoadedRide) => void = () => {};

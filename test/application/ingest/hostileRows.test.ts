@@ -1,0 +1,52 @@
+// Rows written to hurt (issue 10, "rows and ranges"): each is rejected on its own with a reason,
+// or read the one sensible way, and the rest of the file loads; the loads account adds up to
+// every physical line.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseTargets, type TestDatabase } from '../../support/databases.js';
+import { load, SAMPLE_HEADER, scratchDir } from './fixtures.js';
+
+const GOOD = '1,2021-01-05 10:00:00,2021-01-05 10:12:00,1,2.10,1,N,142,43,2,8,3,0.5,0,0,0.3,11.8,2.5';
+/** A valid TLC yellow row; `k` makes it a distinct trip (its pickup minute and fare). */
+const tlcRow = (k: number, changes: Record<number, string> = {}) =>
+  GOOD.split(',')
+    .map((v, i) => changes[i] ?? (i === 1 ? `2021-01-05 ${String(10 + Math.floor(k / 60)).padStart(2, '0')}:${String(k % 60).padStart(2, '0')}:00` : i === 2 ? `2021-01-05 ${String(11 + Math.floor(k / 60)).padStart(2, '0')}:${String(k % 60).padStart(2, '0')}:00` : v))
+    .join(',');
+
+describe.each(databaseTargets)('hostile rows on $name', (target) => {
+  let t: TestDatabase;
+  const scratch = scratchDir();
+  beforeAll(async () => {
+    t = await target.create();
+  });
+  afterAll(async () => {
+    await t?.drop();
+    scratch.cleanup();
+  });
+
+  const rejectsOf = async (loadId: number | null) =>
+    (await t.db.knex('ride_rejects').where({ load_id: loadId }).orderBy('line_number')).map((r: { line_number: number | string; reason_code: string; reason: string; raw: string }) => ({
+      line: Number(r.line_number),
+      code: r.reason_code,
+      reason: r.reason,
+      raw: r.raw,
+    }));
+
+  it('a stray quote closed by a quoted field 20 lines later rejects its own line only', async () => {
+    const stray = tlcRow(2, { 6: '"N' });
+    const lines = [
+      SAMPLE_HEADER,
+      tlcRow(0),
+      tlcRow(1),
+      stray, // line 4
+      ...Array.from({ length: 19 }, (_, i) => tlcRow(3 + i)),
+      tlcRow(22, { 6: '"N"' }), // line 24: its quotes pair with the stray one
+      ...Array.from({ length: 3 }, (_, i) => tlcRow(23 + i)),
+    ];
+    const { account } = await load(t.db, scratch.file('stray.csv', `${lines.join('\n')}\n`));
+    expect(account).toMatchObject({ rowsRead: 26, rowsLoaded: 25, rowsAlreadyPresent: 0, rowsRejected: 1 });
+    const rejects = await rejectsOf(account.loadId);
+    expect(rejects).toEqual([{ line: 4, code: 'stray_quote', reason: expect.stringMatching(/quote/), raw: stray }]);
+    const row = await t.db.knex('loads').where({ id: account.loadId }).first();
+    expect(Number(row.rows_read)).toBe(Number(row.rows_loaded) + Number(row.rows_already_present) + Number(row.rows_rejected));
+  });
+});
