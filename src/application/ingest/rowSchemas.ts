@@ -16,6 +16,15 @@ import type { ZoneClock } from './zoneClock.js';
 
 export const MILES_TO_KM = 1.609344;
 
+// Pickup and dropoff must fall in the years 1900–2099, as written (a time with an offset: in UTC).
+// TLC files hold stray years (2001, 2088, …) that load and get flagged, so the range is wide; but
+// a year like 0000 is no ride, and outside the proleptic calendar the zone offsets and the service
+// date stop meaning anything (one such row once failed a whole file after reading, issue 10).
+export const FIRST_YEAR = 1900;
+export const LAST_YEAR = 2099;
+const TIME_MIN_MS = Date.UTC(FIRST_YEAR, 0, 1);
+const TIME_END_MS = Date.UTC(LAST_YEAR + 1, 0, 1);
+
 export type RowOutcome = { ok: true; ride: LoadedRide } | { ok: false; reasonCode: string; reason: string };
 
 export interface RowValidator {
@@ -101,6 +110,8 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks): RowValida
     assign: ASSIGN[column.field],
     required: column.valueRequired === true,
   }));
+  const pickupStep = steps.find((step) => step.column.field === 'pickup')!;
+  const dropoffStep = steps.find((step) => step.column.field === 'dropoff')!;
   const schema = RowValues.transform((row, ctx): LoadedRide => {
     const ride = emptyRide();
     let valid = true;
@@ -117,6 +128,19 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks): RowValida
     if (!valid) return z.NEVER;
     const pickup = ride.pickupAtMs;
     const dropoff = ride.dropoffAtMs;
+    if (!(pickup >= TIME_MIN_MS && pickup < TIME_END_MS) || !(dropoff >= TIME_MIN_MS && dropoff < TIME_END_MS)) {
+      for (const step of [pickupStep, dropoffStep]) {
+        const ms = step.column.field === 'pickup' ? pickup : dropoff;
+        if (ms >= TIME_MIN_MS && ms < TIME_END_MS) continue;
+        ctx.addIssue({
+          code: 'custom' as const,
+          path: [step.column.name],
+          message: `${step.column.name} ${showValue(row.raw(step.position))} is outside the years ${FIRST_YEAR}–${LAST_YEAR} that ridescan accepts`,
+          params: { reasonCode: 'date_out_of_range' },
+        });
+      }
+      return z.NEVER;
+    }
     if (!scratch.pickupInstant) ride.pickupAtMs = clocks.source.instantOf(pickup);
     if (!scratch.dropoffInstant) ride.dropoffAtMs = clocks.source.instantOf(dropoff);
     ride.serviceDay = clocks.service.localDay(ride.pickupAtMs);

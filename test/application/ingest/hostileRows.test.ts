@@ -49,4 +49,39 @@ describe.each(databaseTargets)('hostile rows on $name', (target) => {
     const row = await t.db.knex('loads').where({ id: account.loadId }).first();
     expect(Number(row.rows_read)).toBe(Number(row.rows_loaded) + Number(row.rows_already_present) + Number(row.rows_rejected));
   });
+
+  it('a ride dated outside 1900-2099 is rejected with a reason and the rest of the file loads', async () => {
+    const lines = [
+      SAMPLE_HEADER,
+      tlcRow(100),
+      tlcRow(101, { 1: '0000-01-01 00:30:00', 2: '0000-01-01 00:45:00' }), // line 3
+      tlcRow(102),
+      tlcRow(103, { 2: '0000-01-01 00:45:00' }), // line 5: dropoff only
+      tlcRow(104, { 1: '2100-01-01 00:30:00', 2: '2100-01-01 00:45:00' }), // line 6
+      tlcRow(105, { 1: '1900-01-01 00:30:00', 2: '1900-01-01 00:45:00' }), // the first day accepted
+      tlcRow(106, { 1: '2099-12-31 23:30:00', 2: '2099-12-31 23:45:00' }), // the last
+    ];
+    const { account } = await load(t.db, scratch.file('year0.csv', `${lines.join('\n')}\n`));
+    expect(account).toMatchObject({ rowsRead: 7, rowsLoaded: 4, rowsRejected: 3, rejectsByReason: { date_out_of_range: 3 } });
+    const rejects = await rejectsOf(account.loadId);
+    expect(rejects.map((r) => [r.line, r.code])).toEqual([
+      [3, 'date_out_of_range'],
+      [5, 'date_out_of_range'],
+      [6, 'date_out_of_range'],
+    ]);
+    expect(rejects[0].reason).toMatch(/^tpep_pickup_datetime '0000-01-01 00:30:00' is outside the years 1900.2099/);
+    expect(rejects[1].reason).toMatch(/^tpep_dropoff_datetime '0000-01-01 00:45:00' is outside/);
+    expect(account.serviceDays.map((d) => d.day)).toEqual(['1900-01-01', '2021-01-05', '2099-12-31']);
+
+    // a day before year 1 once failed the whole file after reading (a date PostgreSQL could not take)
+    const company = await load(
+      t.db,
+      scratch.file(
+        'year0-company.csv',
+        ['ride_id,taxi_id,pickup_at,dropoff_at,distance_km', 'y0-1,T1,0000-01-01T00:30:00+14:00,0000-01-01T00:45:00+14:00,2', 'y0-2,T1,2021-03-01 10:00:00,2021-03-01 10:10:00,2'].join('\n') + '\n',
+      ),
+      { serviceTimeZone: 'UTC' },
+    );
+    expect(company.account).toMatchObject({ rowsRead: 2, rowsLoaded: 1, rowsRejected: 1, rejectsByReason: { date_out_of_range: 1 } });
+  });
 });
