@@ -25,6 +25,12 @@ export const LAST_YEAR = 2099;
 const TIME_MIN_MS = Date.UTC(FIRST_YEAR, 0, 1);
 const TIME_END_MS = Date.UTC(LAST_YEAR + 1, 0, 1);
 
+// A distance beyond ±10,000,000 km (250 times round the Earth) is no measurement: rejected rather
+// than loaded, because near the double maximum the mile-to-km product is Infinity, and far below
+// it the detector's squares and sums of features overflow. Real TLC oddities (trip_distance up to
+// a few hundred thousand miles) stay well inside and load, for the detector to flag.
+export const MAX_DISTANCE_KM = 10_000_000;
+
 export type RowOutcome = { ok: true; ride: LoadedRide } | { ok: false; reasonCode: string; reason: string };
 
 export interface RowValidator {
@@ -112,6 +118,7 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks): RowValida
   }));
   const pickupStep = steps.find((step) => step.column.field === 'pickup')!;
   const dropoffStep = steps.find((step) => step.column.field === 'dropoff')!;
+  const distanceStep = steps.find((step) => step.column.field === (tlc ? 'tripDistanceMi' : 'distanceKm'))!;
   const schema = RowValues.transform((row, ctx): LoadedRide => {
     const ride = emptyRide();
     let valid = true;
@@ -144,8 +151,17 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks): RowValida
     if (!scratch.pickupInstant) ride.pickupAtMs = clocks.source.instantOf(pickup);
     if (!scratch.dropoffInstant) ride.dropoffAtMs = clocks.source.instantOf(dropoff);
     ride.serviceDay = clocks.service.localDay(ride.pickupAtMs);
+    if (tlc) ride.distanceKm = ride.tripDistanceMi! * MILES_TO_KM;
+    if (!(Math.abs(ride.distanceKm) <= MAX_DISTANCE_KM)) {
+      ctx.addIssue({
+        code: 'custom' as const,
+        path: [distanceStep.column.name],
+        message: `${distanceStep.column.name} ${showValue(row.raw(distanceStep.position))} is beyond ±${MAX_DISTANCE_KM.toLocaleString('en-US')} km: not a distance a ride can have`,
+        params: { reasonCode: 'absurd_distance' },
+      });
+      return z.NEVER;
+    }
     if (tlc) {
-      ride.distanceKm = ride.tripDistanceMi! * MILES_TO_KM;
       // the id hashes the wall-clock times, whichever way the file stored them
       const pickupWall = scratch.pickupInstant ? pickup + clocks.source.offsetAt(pickup) : pickup;
       const dropoffWall = scratch.dropoffInstant ? dropoff + clocks.source.offsetAt(dropoff) : dropoff;

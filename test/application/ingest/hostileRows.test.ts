@@ -84,4 +84,31 @@ describe.each(databaseTargets)('hostile rows on $name', (target) => {
     );
     expect(company.account).toMatchObject({ rowsRead: 2, rowsLoaded: 1, rowsRejected: 1, rejectsByReason: { date_out_of_range: 1 } });
   });
+
+  it('a distance that is not finite in km, or absurd, is rejected with a reason; a merely implausible one loads', async () => {
+    const lines = [
+      SAMPLE_HEADER,
+      tlcRow(200, { 4: '1.7976931348623157e308' }), // line 2: finite in miles, Infinity in km
+      tlcRow(201, { 4: '1e300' }), // line 3
+      tlcRow(202, { 4: '-6300000' }), // line 4: 10,138,867 km backwards
+      tlcRow(203, { 4: '350000' }), // as in real TLC files: loaded, for the detector to flag
+      tlcRow(204, { 4: '-1.5' }),
+    ];
+    const { account } = await load(t.db, scratch.file('far.csv', `${lines.join('\n')}\n`));
+    expect(account).toMatchObject({ rowsRead: 5, rowsLoaded: 2, rowsRejected: 3, rejectsByReason: { absurd_distance: 3 } });
+    const rejects = await rejectsOf(account.loadId);
+    expect(rejects.map((r) => r.line)).toEqual([2, 3, 4]);
+    expect(rejects[0].reason).toMatch(/^trip_distance '1\.7976931348623157e308' is beyond ±10,000,000 km/);
+    const stored = await t.db.knex('rides').where({ load_id: account.loadId }).select('distance_km').orderBy('distance_km');
+    expect(stored.map((r: { distance_km: number }) => Math.round(r.distance_km))).toEqual([-2, 563270]);
+    const infinite = await t.db.knex('rides').whereRaw(`distance_km in ('Infinity'::float8, '-Infinity'::float8)`).count<{ n: string | number }[]>('* as n');
+    expect(Number(infinite[0].n)).toBe(0);
+
+    const company = await load(
+      t.db,
+      scratch.file('far-company.csv', ['ride_id,taxi_id,pickup_at,dropoff_at,distance_km', 'far-1,T1,2021-03-01 10:00:00,2021-03-01 10:10:00,2e7', 'far-2,T1,2021-03-01 10:00:00,2021-03-01 10:10:00,2'].join('\n') + '\n'),
+      { serviceTimeZone: 'UTC' },
+    );
+    expect(company.account).toMatchObject({ rowsLoaded: 1, rowsRejected: 1, rejectsByReason: { absurd_distance: 1 } });
+  });
 });
