@@ -150,6 +150,11 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks): RowValida
     }
     if (!scratch.pickupInstant) ride.pickupAtMs = clocks.source.instantOf(pickup);
     if (!scratch.dropoffInstant) ride.dropoffAtMs = clocks.source.instantOf(dropoff);
+    if (!scratch.pickupInstant || !scratch.dropoffInstant) {
+      const pickupEarlier = scratch.pickupInstant ? NaN : clocks.source.earlierInstantOf(pickup);
+      const dropoffEarlier = scratch.dropoffInstant ? NaN : clocks.source.earlierInstantOf(dropoff);
+      if (!Number.isNaN(pickupEarlier) || !Number.isNaN(dropoffEarlier)) readFallBack(ride, pickupEarlier, dropoffEarlier);
+    }
     ride.serviceDay = clocks.service.localDay(ride.pickupAtMs);
     if (tlc) ride.distanceKm = ride.tripDistanceMi! * MILES_TO_KM;
     if (!(Math.abs(ride.distanceKm) <= MAX_DISTANCE_KM)) {
@@ -183,6 +188,37 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks): RowValida
       };
     },
   };
+}
+
+/**
+ * A wall-clock time in the repeated hour of a fall back has two readings an hour apart, and
+ * PostgreSQL (and instantOf) take the later. TLC times carry no offset, so that rule alone gives a
+ * ride picked up at 01:50 (before the change) and dropped off at 01:10 (after it) -40 minutes, and
+ * one from 00:55 to 01:10 75 minutes instead of 15. Of the readings of pickup and dropoff, take
+ * the pair with the shortest duration that is not negative: the readings differ by exactly the
+ * hour the clocks went back, and a ride is far likelier to be short (TLC's median is about 12
+ * minutes) than to include an hour nobody saw. Ties and rides negative under every reading keep
+ * PostgreSQL's reading. `…Earlier` is the other reading, or NaN where the time has one.
+ */
+function readFallBack(ride: LoadedRide, pickupEarlier: number, dropoffEarlier: number): void {
+  const pickups = [ride.pickupAtMs, pickupEarlier];
+  const dropoffs = [ride.dropoffAtMs, dropoffEarlier];
+  let best = ride.dropoffAtMs - ride.pickupAtMs;
+  let bestPickup = ride.pickupAtMs;
+  let bestDropoff = ride.dropoffAtMs;
+  for (const p of pickups) {
+    for (const d of dropoffs) {
+      if (Number.isNaN(p) || Number.isNaN(d)) continue;
+      const duration = d - p;
+      if (duration >= 0 && (best < 0 || duration < best)) {
+        best = duration;
+        bestPickup = p;
+        bestDropoff = d;
+      }
+    }
+  }
+  ride.pickupAtMs = bestPickup;
+  ride.dropoffAtMs = bestDropoff;
 }
 
 function issueFor(column: ColumnSpec, raw: unknown) {

@@ -71,6 +71,20 @@ export class ZoneClock {
     return asBefore; // in the gap (spring forward)
   }
 
+  /**
+   * The earlier instant of an ambiguous wall-clock time (the repeated hour of a fall back), whose
+   * later instant instantOf gives; NaN for a time with one reading.
+   */
+  earlierInstantOf(wallMs: number): number {
+    if (Math.floor(wallMs / DAY) === this.lastPlainDay) return NaN;
+    const before = this.offsetAt(wallMs - DAY);
+    const after = this.offsetAt(wallMs + DAY);
+    if (before <= after) return NaN; // no transition near, or a spring forward
+    const asBefore = wallMs - before;
+    const asAfter = wallMs - after;
+    return this.offsetAt(asBefore) === before && this.offsetAt(asAfter) === after ? asBefore : NaN;
+  }
+
   /** The local date of an instant, as days since 1970-01-01. */
   localDay(instantMs: number): number {
     return Math.floor((instantMs + this.offsetAt(instantMs)) / DAY);

@@ -111,4 +111,36 @@ describe.each(databaseTargets)('hostile rows on $name', (target) => {
     );
     expect(company.account).toMatchObject({ rowsLoaded: 1, rowsRejected: 1, rejectsByReason: { absurd_distance: 1 } });
   });
+
+  it('in the repeated hour of a fall-back night, reads an ambiguous time the way that gives a non-negative, shortest ride', async () => {
+    // New York, 2021-11-07: at 02:00 EDT the clocks went back to 01:00 EST, so 01:00–01:59 happened twice
+    const night = (pickup: string, dropoff: string, fare: string) => tlcRow(0, { 1: `2021-11-07 ${pickup}`, 2: `2021-11-07 ${dropoff}`, 10: fare });
+    const lines = [
+      SAMPLE_HEADER,
+      night('01:50:00', '01:10:00', '21'), // picked up before the change, dropped after: 20 min, not -40
+      night('00:55:00', '01:10:00', '22'), // 15 min, not 75
+      night('01:50:00', '02:10:00', '23'), // 20 min, not 80
+      night('01:10:00', '01:50:00', '24'), // 40 min either way: PostgreSQL's reading (the later one) stays
+      night('01:30:00', '00:50:00', '25'), // negative whichever way: left as PostgreSQL reads it
+    ];
+    const { account } = await load(t.db, scratch.file('fallback.csv', `${lines.join('\n')}\n`));
+    expect(account).toMatchObject({ rowsRead: 5, rowsLoaded: 5, rowsRejected: 0 });
+    const rides = await t.db.knex('rides')
+      .where({ load_id: account.loadId })
+      .select(
+        'fare_amount',
+        'duration_min',
+        t.db.knex.raw(`to_char(pickup_at at time zone 'UTC', 'HH24:MI') as pickup_utc`),
+        t.db.knex.raw(`to_char(dropoff_at at time zone 'UTC', 'HH24:MI') as dropoff_utc`),
+        t.db.knex.raw(`to_char(service_date, 'YYYY-MM-DD') as day`),
+      )
+      .orderBy('fare_amount');
+    expect(rides).toEqual([
+      { fare_amount: 21, duration_min: 20, pickup_utc: '05:50', dropoff_utc: '06:10', day: '2021-11-07' },
+      { fare_amount: 22, duration_min: 15, pickup_utc: '04:55', dropoff_utc: '05:10', day: '2021-11-07' },
+      { fare_amount: 23, duration_min: 20, pickup_utc: '06:50', dropoff_utc: '07:10', day: '2021-11-07' },
+      { fare_amount: 24, duration_min: 40, pickup_utc: '06:10', dropoff_utc: '06:50', day: '2021-11-07' },
+      { fare_amount: 25, duration_min: -100, pickup_utc: '06:30', dropoff_utc: '04:50', day: '2021-11-07' },
+    ]);
+  });
 });
