@@ -5,6 +5,7 @@ import * as m001 from './001_rides_and_runs.js';
 import * as m002 from './002_load.js';
 import * as m003 from './003_ride_outliers_view.js';
 import * as m004 from './004_run_monitoring.js';
+import * as m005 from './005_load_corrections.js';
 
 export interface Migration {
   name: string;
@@ -17,4 +18,5 @@ export const migrations: Migration[] = [
   { name: '002_load', ...m002 },
   { name: '003_ride_outliers_view', ...m003 },
   { name: '004_run_monitoring', ...m004 },
+  { name: '005_load_corrections', ...m005 },
 ];

@@ -270,9 +270,8 @@ export class BinaryCopyWriter {
   finish(keep?: (row: number) => boolean): Buffer {
     if (!keep) {
       this.ensure(2);
-      this.view.setInt16(this.offset, -1);
-      this.offset += 2;
-      return this.buffer.subarray(0, this.offset);
+      this.view.setInt16(this.offset, -1); // after the rows, not one of them: finish may run again
+      return this.buffer.subarray(0, this.offset + 2);
     }
     this.starts[this.rows] = this.offset;
     const out = Buffer.alloc(this.offset + 2);

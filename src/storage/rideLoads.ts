@@ -89,6 +89,8 @@ export interface StaleDay {
   /** the latest succeeded run of the day, whose flags no longer cover every ride */
   lastRunId: number;
   newRides: number;
+  /** rides corrected into or out of the day */
+  correctedRides: number;
 }
 
 export interface FileLoadAccount {
@@ -98,6 +100,8 @@ export interface FileLoadAccount {
   rowsRead: number;
   rowsLoaded: number;
   rowsAlreadyPresent: number;
+  /** rides already present from an earlier file, with different content: updated, flag cleared */
+  rowsCorrected: number;
   rowsRejected: number;
   rejectsByReason: Record<string, number>;
   /** the first few rejected rows, for the summary (all of them are in ride_rejects) */
@@ -155,9 +159,11 @@ export async function loadRideBatches(
 
       let offered = 0;
       let loaded = 0;
+      let corrected = 0;
       let rejected = 0;
       const rejectsByReason: Record<string, number> = {};
       const ridesByDay = new Map<number, number>();
+      const correctedByDay = new Map<number, number>();
       let rows = new RideRows(target.format, loadId);
       let rejects: RejectRow[] = [];
       const firstRejects: RejectRow[] = [];
@@ -178,9 +184,11 @@ export async function loadRideBatches(
         rows = new RideRows(target.format, loadId);
         offered += batch.count;
         await enqueue(async () => {
-          const kept = await writeNewRides(trx, batch);
+          const kept = await writeNewRides(trx, batch, loadId);
           loaded += kept.loaded;
+          corrected += kept.corrected;
           for (const [day, n] of kept.byDay) ridesByDay.set(day, (ridesByDay.get(day) ?? 0) + n);
+          for (const [day, n] of kept.correctedByDay) correctedByDay.set(day, (correctedByDay.get(day) ?? 0) + n);
         });
       };
       const flushRejects = async () => {
@@ -215,20 +223,22 @@ export async function loadRideBatches(
       const serviceDays = [...ridesByDay.entries()]
         .sort(([a], [b]) => a - b)
         .map(([day, rides]) => ({ day: isoDay(day), rides }));
-      const scored = serviceDays.length
-        ? ((await trx.raw(SCORED_DAYS, [dateArray(serviceDays.map((d) => d.day))])).rows as { day: string; last_run_id: number | string }[])
+      const touchedDays = [...new Set([...ridesByDay.keys(), ...correctedByDay.keys()])].sort((a, b) => a - b);
+      const scored = touchedDays.length
+        ? ((await trx.raw(SCORED_DAYS, [dateArray(touchedDays.map(isoDay))])).rows as { day: string; last_run_id: number | string }[])
         : [];
       const lastRun = new Map(scored.map((r) => [r.day, Number(r.last_run_id)]));
-      const staleDays = serviceDays
-        .filter((d) => lastRun.has(d.day))
-        .map((d) => ({ day: d.day, lastRunId: lastRun.get(d.day)!, newRides: d.rides }));
+      const staleDays = touchedDays
+        .filter((day) => lastRun.has(isoDay(day)))
+        .map((day) => ({ day: isoDay(day), lastRunId: lastRun.get(isoDay(day))!, newRides: ridesByDay.get(day) ?? 0, correctedRides: correctedByDay.get(day) ?? 0 }));
 
       const account: FileLoadAccount = {
         loadId: target.dryRun ? null : loadId,
         dryRun: target.dryRun,
         rowsRead: offered + rejected,
         rowsLoaded: loaded,
-        rowsAlreadyPresent: offered - loaded,
+        rowsAlreadyPresent: offered - loaded - corrected,
+        rowsCorrected: corrected,
         rowsRejected: rejected,
         rejectsByReason,
         firstRejects,
@@ -244,6 +254,7 @@ export async function loadRideBatches(
           rows_read: account.rowsRead,
           rows_loaded: account.rowsLoaded,
           rows_already_present: account.rowsAlreadyPresent,
+          rows_corrected: account.rowsCorrected,
           rows_rejected: account.rowsRejected,
           rejects_by_reason: JSON.stringify(rejectsByReason),
           service_days: trx.raw('?::date[]', [dateArray(serviceDays.map((d) => d.day))]),
@@ -258,13 +269,12 @@ export async function loadRideBatches(
 }
 
 /** Column order of RideRows.add. */
-const COPY_RIDES = `COPY rides (
-  ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date, source, load_id,
+const RIDE_COLUMNS = `ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date, source, load_id,
   trip_distance_mi, vendor_id, passenger_count, ratecode_id, store_and_fwd_flag,
   pickup_zone_id, dropoff_zone_id, payment_type, trip_type,
   fare_amount, extra, mta_tax, tip_amount, tolls_amount, ehail_fee,
-  improvement_surcharge, congestion_surcharge, airport_fee, total_amount
-) FROM STDIN (FORMAT binary)`;
+  improvement_surcharge, congestion_surcharge, airport_fee, total_amount`;
+const COPY_RIDES = `COPY rides (${RIDE_COLUMNS}) FROM STDIN (FORMAT binary)`;
 const COPY_RIDES_COLUMNS = 27;
 
 /** More rows than this from PRESENT_IN_RANGE and the batch asks by id instead. */
@@ -276,8 +286,53 @@ const PRESENT_IN_RANGE = `select ride_id from rides where ride_id between ? and 
 // Binding: the batch's ids as a PostgreSQL array literal.
 const PRESENT_AMONG = `select ride_id from rides where ride_id = any(?::text[])`;
 
-/** COPYs the rides of a batch whose id is new (to the table and to the batch); counts them by day. */
-async function writeNewRides(trx: Knex.Transaction, rows: RideRows): Promise<{ loaded: number; byDay: Map<number, number> }> {
+// The batch's rides whose id is present, staged for comparison; gone with the transaction.
+const CORRECTIONS_STAGE = `create temp table if not exists load_corrections on commit drop as
+  select ${RIDE_COLUMNS} from rides with no data`;
+const COPY_CORRECTIONS = `COPY load_corrections (${RIDE_COLUMNS}) FROM STDIN (FORMAT binary)`;
+const CORRECTIONS_CLEAR = `truncate load_corrections`;
+
+// A staged ride whose stored one came from an earlier file (a repeat within this file keeps its
+// first row, as a repeat within a batch does) and differs in content replaces it, with its flag
+// cleared: no run has scored the new content, so the day shows unscored rides until one does.
+// Returns each ride's service day before and after, as days since 1970-01-01.
+// Binding: this load's id.
+const APPLY_CORRECTIONS = `update rides r set
+    taxi_id = c.taxi_id, pickup_at = c.pickup_at, dropoff_at = c.dropoff_at, distance_km = c.distance_km,
+    service_date = c.service_date, source = c.source, load_id = c.load_id,
+    trip_distance_mi = c.trip_distance_mi, vendor_id = c.vendor_id, passenger_count = c.passenger_count,
+    ratecode_id = c.ratecode_id, store_and_fwd_flag = c.store_and_fwd_flag, pickup_zone_id = c.pickup_zone_id,
+    dropoff_zone_id = c.dropoff_zone_id, payment_type = c.payment_type, trip_type = c.trip_type,
+    fare_amount = c.fare_amount, extra = c.extra, mta_tax = c.mta_tax, tip_amount = c.tip_amount,
+    tolls_amount = c.tolls_amount, ehail_fee = c.ehail_fee, improvement_surcharge = c.improvement_surcharge,
+    congestion_surcharge = c.congestion_surcharge, airport_fee = c.airport_fee, total_amount = c.total_amount,
+    is_outlier = null, outlier_reason = null, outlier_score = null, detection_run_id = null
+  from load_corrections c
+  join rides o on o.ride_id = c.ride_id
+  where r.ride_id = c.ride_id
+    and o.load_id is distinct from ?
+    and (o.taxi_id, o.pickup_at, o.dropoff_at, o.distance_km, o.service_date, o.source,
+         o.trip_distance_mi, o.vendor_id, o.passenger_count, o.ratecode_id, o.store_and_fwd_flag,
+         o.pickup_zone_id, o.dropoff_zone_id, o.payment_type, o.trip_type,
+         o.fare_amount, o.extra, o.mta_tax, o.tip_amount, o.tolls_amount, o.ehail_fee,
+         o.improvement_surcharge, o.congestion_surcharge, o.airport_fee, o.total_amount)
+      is distinct from
+        (c.taxi_id, c.pickup_at, c.dropoff_at, c.distance_km, c.service_date, c.source,
+         c.trip_distance_mi, c.vendor_id, c.passenger_count, c.ratecode_id, c.store_and_fwd_flag,
+         c.pickup_zone_id, c.dropoff_zone_id, c.payment_type, c.trip_type,
+         c.fare_amount, c.extra, c.mta_tax, c.tip_amount, c.tolls_amount, c.ehail_fee,
+         c.improvement_surcharge, c.congestion_surcharge, c.airport_fee, c.total_amount)
+  returning o.service_date - date '1970-01-01' as old_day, c.service_date - date '1970-01-01' as new_day`;
+
+/**
+ * COPYs the rides of a batch whose id is new (to the table and to the batch); applies those whose
+ * id an earlier file loaded, with different content, as corrections. Counts both by day.
+ */
+async function writeNewRides(
+  trx: Knex.Transaction,
+  rows: RideRows,
+  loadId: number,
+): Promise<{ loaded: number; byDay: Map<number, number>; corrected: number; correctedByDay: Map<number, number> }> {
   // Ids of one file usually share a narrow range (TLC ids start with the pickup time): one index
   // range scan finds any present. When the range holds too many other rides, ask by id instead;
   // also when an id is not ASCII, where JavaScript's order of strings is not the database's.
@@ -288,12 +343,18 @@ async function writeNewRides(trx: Knex.Transaction, rows: RideRows): Promise<{ l
     present = (await trx.raw(PRESENT_AMONG, [textArray(rows.ids)])).rows.map((r: { ride_id: string }) => r.ride_id);
   }
   const taken = present.length > 0 ? new Set(present) : null;
-  const keep = rows.repeatedIds(); // 1 = repeated; turned into 1 = keep below
+  const keep = rows.repeatedIds(); // 1 = repeated; turned into 1 = new, 2 = present, 0 = neither below
   const byDay = new Map<number, number>();
   let loaded = 0;
+  let presentCount = 0;
   for (let i = 0; i < rows.count; i++) {
-    if (keep[i] === 1 || (taken !== null && taken.has(rows.ids[i]))) {
+    if (keep[i] === 1) {
       keep[i] = 0;
+      continue;
+    }
+    if (taken !== null && taken.has(rows.ids[i])) {
+      keep[i] = 2;
+      presentCount++;
       continue;
     }
     keep[i] = 1;
@@ -301,8 +362,23 @@ async function writeNewRides(trx: Knex.Transaction, rows: RideRows): Promise<{ l
     const day = rows.serviceDays[i];
     byDay.set(day, (byDay.get(day) ?? 0) + 1);
   }
+  const correctedByDay = new Map<number, number>();
+  let corrected = 0;
+  // Ids already present: the slow path, taken only by files that repeat rides. Compared in the
+  // database, where the stored values are (a timestamp read back into JavaScript loses its µs).
+  if (presentCount > 0) {
+    await trx.raw(CORRECTIONS_STAGE);
+    await copyIn(trx, COPY_CORRECTIONS, rows.copyInput((i) => keep[i] === 2));
+    const changed = (await trx.raw(APPLY_CORRECTIONS, [loadId])).rows as { old_day: number; new_day: number }[];
+    await trx.raw(CORRECTIONS_CLEAR);
+    corrected = changed.length;
+    for (const { old_day, new_day } of changed) {
+      correctedByDay.set(old_day, (correctedByDay.get(old_day) ?? 0) + 1);
+      if (new_day !== old_day) correctedByDay.set(new_day, (correctedByDay.get(new_day) ?? 0) + 1);
+    }
+  }
   if (loaded > 0) await copyIn(trx, COPY_RIDES, rows.copyInput(loaded === rows.count ? undefined : (i) => keep[i] === 1));
-  return { loaded, byDay };
+  return { loaded, byDay, corrected, correctedByDay };
 }
 
 /**

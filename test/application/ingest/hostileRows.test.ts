@@ -4,6 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseTargets, type TestDatabase } from '../../support/databases.js';
 import { load, SAMPLE_HEADER, scratchDir } from './fixtures.js';
+import { detectDay } from '../../../src/application/detectDay.js';
+import { simulateDay } from '../../../src/application/simulateDay.js';
+import { DEFAULT_DETECTOR } from '../../../src/compute/detectOutliers.js';
 
 const GOOD = '1,2021-01-05 10:00:00,2021-01-05 10:12:00,1,2.10,1,N,142,43,2,8,3,0.5,0,0,0.3,11.8,2.5';
 /** A valid TLC yellow row; `k` makes it a distinct trip (its pickup minute and fare). */
@@ -142,5 +145,51 @@ describe.each(databaseTargets)('hostile rows on $name', (target) => {
       { fare_amount: 24, duration_min: 40, pickup_utc: '06:10', dropoff_utc: '06:50', day: '2021-11-07' },
       { fare_amount: 25, duration_min: -100, pickup_utc: '06:30', dropoff_utc: '04:50', day: '2021-11-07' },
     ]);
+  });
+
+  it('a re-sent ride with new content is a correction: updated, flag cleared, counted; an identical one stays already present', async () => {
+    const DAY = '2021-04-20';
+    await simulateDay(t.db, { serviceDate: DAY, rides: 400, seed: 9, timeZone: 'UTC' });
+    const header = 'ride_id,taxi_id,pickup_at,dropoff_at,distance_km';
+    const first = [header, `fix-1,T1,${DAY} 09:00:00,${DAY} 09:20:00,5`, `fix-2,T2,${DAY} 10:00:00,${DAY} 10:12:00,3`, `fix-3,T3,${DAY} 11:00:00,${DAY} 11:30:00,8`];
+    await load(t.db, scratch.file('fix-a.csv', `${first.join('\n')}\n`), { serviceTimeZone: 'UTC' });
+    const run = await detectDay(t.db, { serviceDate: DAY, params: { ...DEFAULT_DETECTOR }, trigger: 'test' });
+    expect(run.status).toBe('succeeded');
+    const unscored = async () => Number((await t.db.knex('rides').whereRaw(`service_date = ?::date and is_outlier is null`, [DAY]).count<{ n: string }[]>('* as n'))[0].n);
+    expect(await unscored()).toBe(0);
+
+    const second = [
+      header,
+      first[1], // identical: already present
+      `fix-2,T2,${DAY} 10:00:00,${DAY} 10:12:00,3.4`, // distance corrected
+      `fix-3,T3,2021-04-21 11:00:00,2021-04-21 11:30:00,8`, // moved to the next day
+      `fix-4,T4,${DAY} 12:00:00,${DAY} 12:10:00,2`, // new
+      `fix-2,T2,${DAY} 10:00:00,${DAY} 10:12:00,9`, // the same id again in the file: the first one counts
+    ];
+    const { account } = await load(t.db, scratch.file('fix-b.csv', `${second.join('\n')}\n`), { serviceTimeZone: 'UTC' });
+    expect(account).toMatchObject({ rowsRead: 5, rowsLoaded: 1, rowsAlreadyPresent: 2, rowsCorrected: 2, rowsRejected: 0 });
+    expect(account.staleDays).toEqual([{ day: DAY, lastRunId: run.runId, newRides: 1, correctedRides: 2 }]);
+
+    const rides = await t.db.knex('rides')
+      .whereIn('ride_id', ['fix-1', 'fix-2', 'fix-3'])
+      .select('ride_id', 'distance_km', 'is_outlier', 'outlier_reason', 'outlier_score', 'detection_run_id', 'load_id', t.db.knex.raw(`to_char(service_date, 'YYYY-MM-DD') as day`))
+      .orderBy('ride_id');
+    expect(rides.map((r: { ride_id: string; distance_km: number; day: string; is_outlier: boolean | null }) => [r.ride_id, r.distance_km, r.day, r.is_outlier === null])).toEqual([
+      ['fix-1', 5, DAY, false],
+      ['fix-2', 3.4, DAY, true],
+      ['fix-3', 8, '2021-04-21', true],
+    ]);
+    expect(rides[1]).toMatchObject({ outlier_reason: null, outlier_score: null, detection_run_id: null, load_id: account.loadId });
+    expect(await unscored()).toBe(2); // fix-2 and fix-4: the day shows unscored until a run scores it again
+
+    const row = await t.db.knex('loads').where({ id: account.loadId }).first();
+    expect([row.rows_read, row.rows_loaded, row.rows_already_present, row.rows_corrected, row.rows_rejected].map(Number)).toEqual([5, 1, 2, 2, 0]);
+    expect(row.stale_days).toBeDefined();
+    // the account is enforced by the database: a row that does not add up is refused
+    await expect(t.db.knex('loads').where({ id: account.loadId }).update({ rows_corrected: 3 })).rejects.toThrow(/loads_check/);
+
+    // the corrected file again: everything already present, nothing corrected twice
+    const again = await load(t.db, scratch.file('fix-c.csv', `${second.join('\n')}\n`), { serviceTimeZone: 'UTC' });
+    expect(again.account).toMatchObject({ rowsRead: 5, rowsLoaded: 0, rowsAlreadyPresent: 5, rowsCorrected: 0 });
   });
 });

@@ -45,7 +45,7 @@ describe.each(databaseTargets)('stale days on $name', (target) => {
       { day: DAY, rides: 3 },
       { day: '2021-03-11', rides: 1 },
     ]);
-    expect(account.staleDays).toEqual([{ day: DAY, lastRunId: firstRun, newRides: 3 }]);
+    expect(account.staleDays).toEqual([{ day: DAY, lastRunId: firstRun, newRides: 3, correctedRides: 0 }]);
     const loadRow = await t.db.knex('loads')
       .select(t.db.knex.raw(`array_to_string(stale_days, ',') as stale`), t.db.knex.raw(`array_to_string(service_days, ',') as days`))
       .where({ id: account.loadId })
