@@ -82,6 +82,12 @@ export interface FileLoadTarget {
   serviceTimeZone: string;
   /** parse, validate and count everything, then roll back */
   dryRun: boolean;
+  /**
+   * each ride_id is derived from the ride's content (TLC), so a present id is the same ride and
+   * cannot carry a correction: such files skip comparing present rides (a reload of a 1M-row file
+   * would otherwise stage and compare every row)
+   */
+  idsNameContent?: boolean;
 }
 
 export interface StaleDay {
@@ -184,7 +190,7 @@ export async function loadRideBatches(
         rows = new RideRows(target.format, loadId);
         offered += batch.count;
         await enqueue(async () => {
-          const kept = await writeNewRides(trx, batch, loadId);
+          const kept = await writeNewRides(trx, batch, loadId, target.idsNameContent === true);
           loaded += kept.loaded;
           corrected += kept.corrected;
           for (const [day, n] of kept.byDay) ridesByDay.set(day, (ridesByDay.get(day) ?? 0) + n);
@@ -332,6 +338,7 @@ async function writeNewRides(
   trx: Knex.Transaction,
   rows: RideRows,
   loadId: number,
+  idsNameContent: boolean,
 ): Promise<{ loaded: number; byDay: Map<number, number>; corrected: number; correctedByDay: Map<number, number> }> {
   // Ids of one file usually share a narrow range (TLC ids start with the pickup time): one index
   // range scan finds any present. When the range holds too many other rides, ask by id instead;
@@ -366,7 +373,7 @@ async function writeNewRides(
   let corrected = 0;
   // Ids already present: the slow path, taken only by files that repeat rides. Compared in the
   // database, where the stored values are (a timestamp read back into JavaScript loses its µs).
-  if (presentCount > 0) {
+  if (presentCount > 0 && !idsNameContent) {
     await trx.raw(CORRECTIONS_STAGE);
     await copyIn(trx, COPY_CORRECTIONS, rows.copyInput((i) => keep[i] === 2));
     const changed = (await trx.raw(APPLY_CORRECTIONS, [loadId])).rows as { old_day: number; new_day: number }[];
