@@ -5,9 +5,11 @@
 // next batch. COPY cannot skip rides already present, so each batch first asks which of its ids
 // exist and leaves those out. Staging the rows and running INSERT … SELECT … ON CONFLICT DO
 // NOTHING instead cost the database 3 to 4 times as long for a million TLC rows here (the
-// speculative insertion alone doubles the insert). Loads take an advisory lock so that two loads
-// of one file wait for each other instead of both finding an id absent and one failing on the
-// primary key.
+// speculative insertion alone doubles the insert). A present id that an earlier file loaded with
+// other content is a correction: only batches with present ids stage those rows in a temporary
+// table and update the rides that differ, so a file of new rides never pays for it. Loads take an
+// advisory lock so that two loads of one file wait for each other instead of both finding an id
+// absent and one failing on the primary key.
 import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import type { Database } from './database.js';
