@@ -17,7 +17,7 @@ import { resolveConfig } from '../src/application/config.js';
 import { parseCount } from '../src/application/cli/options.js';
 import { openDatabase } from '../src/storage/database.js';
 import { migrateToLatest } from '../src/storage/migrate.js';
-import { loadRideFile } from '../src/application/load/loadFile.js';
+import { loadRideFile } from '../src/application/ingest/loadFile.js';
 import { SeededRandom } from '../src/compute/simulation/seededRandom.js';
 
 interface LoadRun {

@@ -5,6 +5,7 @@ import * as m001 from './001_rides_and_runs.js';
 import * as m002 from './002_load.js';
 import * as m003 from './003_ride_outliers_view.js';
 import * as m004 from './004_run_monitoring.js';
+import * as m005 from './005_load_corrections.js';
 import * as m006 from './006_query_reader.js';
 import * as m007 from './007_no_rides_runs.js';
 
@@ -19,6 +20,7 @@ export const migrations: Migration[] = [
   { name: '002_load', ...m002 },
   { name: '003_ride_outliers_view', ...m003 },
   { name: '004_run_monitoring', ...m004 },
+  { name: '005_load_corrections', ...m005 },
   { name: '006_query_reader', ...m006 },
   { name: '007_no_rides_runs', ...m007 },
 ];

@@ -5,21 +5,23 @@
 // next batch. COPY cannot skip rides already present, so each batch first asks which of its ids
 // exist and leaves those out. Staging the rows and running INSERT … SELECT … ON CONFLICT DO
 // NOTHING instead cost the database 3 to 4 times as long for a million TLC rows here (the
-// speculative insertion alone doubles the insert). Loads take an advisory lock so that two loads
-// of one file wait for each other instead of both finding an id absent and one failing on the
-// primary key.
+// speculative insertion alone doubles the insert). A present id that an earlier file loaded with
+// other content is a correction: only batches with present ids stage those rows in a temporary
+// table and update the rides that differ, so a file of new rides never pays for it. Loads take an
+// advisory lock so that two loads of one file wait for each other instead of both finding an id
+// absent and one failing on the primary key.
 import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import type { Database } from './database.js';
 import { LOCKS, lockInTransaction } from './locks.js';
-import { RideCopyRows } from './rideCopyRows.js';
-import { COPY_RIDES, PRESENT_AMONG, PRESENT_IN_RANGE, PRESENT_IN_RANGE_LIMIT, SCORED_DAYS } from './loadSql.js';
+import { BinaryCopyWriter } from './binaryCopy.js';
 
-export type RideFormat = 'rides-csv' | 'tlc-yellow' | 'tlc-green';
-export type FileContainer = 'csv' | 'csv.gz' | 'parquet';
+// This module's input contract is the row it writes and the reject it stores, named here because
+// storage must not import from src/application: the file formats, containers and how a row is
+// parsed are ingest's (src/application/ingest/types.ts), which produces these two shapes.
 
-/** A validated ride as a file reader hands it over: instants and service day already resolved. */
-export interface LoadedRide {
+/** A ride as the rides table takes it: instants and service day already resolved. */
+export interface RideRow {
   rideId: string;
   taxiId: string | null;
   pickupAtMs: number;
@@ -49,8 +51,8 @@ export interface LoadedRide {
   totalAmount?: number | null;
 }
 
-/** A row that could not be parsed, kept as read with the reason. */
-export interface RideReject {
+/** A row that could not be parsed, kept in ride_rejects as read with the reason. */
+export interface RejectRow {
   /** CSV: line where the row starts (header = 1); Parquet: row number from 1 */
   lineNumber: number;
   /** stable key for counting, e.g. field_count */
@@ -65,31 +67,29 @@ export interface RideReject {
  * that a ride object lives no longer than its row (25,000 of them kept for a batch would outlive
  * the young generation and cost the garbage collector more than the parsing).
  */
-export interface LoadBatch {
-  each(onRide: (ride: LoadedRide) => void, onReject: (reject: RideReject) => void): void;
-}
-
-export function batchOf(rides: Iterable<LoadedRide>, rejects: Iterable<RideReject> = []): LoadBatch {
-  return {
-    each(onRide, onReject) {
-      for (const ride of rides) onRide(ride);
-      for (const reject of rejects) onReject(reject);
-    },
-  };
+export interface RowBatch {
+  each(onRide: (ride: RideRow) => void, onReject: (reject: RejectRow) => void): void;
 }
 
 export interface FileLoadTarget {
   fileName: string;
   filePath: string;
   fileBytes: number;
-  format: RideFormat;
-  container: FileContainer;
+  /** the loads table's check constraints hold the formats and containers there are */
+  format: string;
+  container: string;
   /** zone of the file's wall-clock times (TLC: America/New_York), for the record */
   sourceTimeZone: string;
   /** zone of service days (RIDESCAN_TZ), for the record */
   serviceTimeZone: string;
   /** parse, validate and count everything, then roll back */
   dryRun: boolean;
+  /**
+   * each ride_id is derived from the ride's content (TLC), so a present id is the same ride and
+   * cannot carry a correction: such files skip comparing present rides (a reload of a 1M-row file
+   * would otherwise stage and compare every row)
+   */
+  idsNameContent?: boolean;
 }
 
 export interface StaleDay {
@@ -97,6 +97,8 @@ export interface StaleDay {
   /** the latest succeeded run of the day, whose flags no longer cover every ride */
   lastRunId: number;
   newRides: number;
+  /** rides corrected into or out of the day */
+  correctedRides: number;
 }
 
 export interface FileLoadAccount {
@@ -106,14 +108,22 @@ export interface FileLoadAccount {
   rowsRead: number;
   rowsLoaded: number;
   rowsAlreadyPresent: number;
+  /** rides already present from an earlier file, with different content: updated, flag cleared */
+  rowsCorrected: number;
   rowsRejected: number;
   rejectsByReason: Record<string, number>;
   /** the first few rejected rows, for the summary (all of them are in ride_rejects) */
-  firstRejects: RideReject[];
+  firstRejects: RejectRow[];
   /** days that received new rides, with how many, in date order */
   serviceDays: { day: string; rides: number }[];
   staleDays: StaleDay[];
 }
+
+// Of the given days, those a succeeded detection run has scored: new rides make them stale.
+const SCORED_DAYS = `select to_char(service_date, 'YYYY-MM-DD') as day, max(id) as last_run_id
+  from detection_runs
+  where status = 'succeeded' and service_date = any(?::date[])
+  group by service_date`;
 
 const COPY_ROWS = 25_000;
 const WRITES_WAITING = 2;
@@ -131,7 +141,7 @@ class DryRunRollback extends Error {
 export async function loadRideBatches(
   db: Database,
   target: FileLoadTarget,
-  batches: AsyncIterable<LoadBatch>,
+  batches: AsyncIterable<RowBatch>,
 ): Promise<FileLoadAccount> {
   try {
     return await db.knex.transaction(async (trx: Knex.Transaction) => {
@@ -153,12 +163,14 @@ export async function loadRideBatches(
 
       let offered = 0;
       let loaded = 0;
+      let corrected = 0;
       let rejected = 0;
       const rejectsByReason: Record<string, number> = {};
       const ridesByDay = new Map<number, number>();
-      let rows = new RideCopyRows(target.format, loadId);
-      let rejects: RideReject[] = [];
-      const firstRejects: RideReject[] = [];
+      const correctedByDay = new Map<number, number>();
+      let rows = new RideRows(target.format, loadId);
+      let rejects: RejectRow[] = [];
+      const firstRejects: RejectRow[] = [];
 
       // Writes run one after another on the transaction's connection, in order, with up to two
       // waiting their turn: while the database writes one batch the loop below parses the next.
@@ -173,12 +185,14 @@ export async function loadRideBatches(
       };
       const flushRides = async () => {
         const batch = rows;
-        rows = new RideCopyRows(target.format, loadId);
+        rows = new RideRows(target.format, loadId);
         offered += batch.count;
         await enqueue(async () => {
-          const kept = await writeNewRides(db, trx, batch);
+          const kept = await writeNewRides(db, trx, batch, loadId, target.idsNameContent === true);
           loaded += kept.loaded;
+          corrected += kept.corrected;
           for (const [day, n] of kept.byDay) ridesByDay.set(day, (ridesByDay.get(day) ?? 0) + n);
+          for (const [day, n] of kept.correctedByDay) correctedByDay.set(day, (correctedByDay.get(day) ?? 0) + n);
         });
       };
       const flushRejects = async () => {
@@ -187,8 +201,8 @@ export async function loadRideBatches(
         await enqueue(() => insertRejects(trx, loadId, batch));
       };
 
-      const onRide = (ride: LoadedRide) => rows.add(ride);
-      const onReject = (reject: RideReject) => {
+      const onRide = (ride: RideRow) => rows.add(ride);
+      const onReject = (reject: RejectRow) => {
         rejected++;
         rejectsByReason[reject.reasonCode] = (rejectsByReason[reject.reasonCode] ?? 0) + 1;
         if (firstRejects.length < FIRST_REJECTS) firstRejects.push(reject);
@@ -213,20 +227,22 @@ export async function loadRideBatches(
       const serviceDays = [...ridesByDay.entries()]
         .sort(([a], [b]) => a - b)
         .map(([day, rides]) => ({ day: isoDay(day), rides }));
-      const scored = serviceDays.length
-        ? ((await trx.raw(SCORED_DAYS, [dateArray(serviceDays.map((d) => d.day))])).rows as { day: string; last_run_id: number | string }[])
+      const touchedDays = [...new Set([...ridesByDay.keys(), ...correctedByDay.keys()])].sort((a, b) => a - b);
+      const scored = touchedDays.length
+        ? ((await trx.raw(SCORED_DAYS, [dateArray(touchedDays.map(isoDay))])).rows as { day: string; last_run_id: number | string }[])
         : [];
       const lastRun = new Map(scored.map((r) => [r.day, Number(r.last_run_id)]));
-      const staleDays = serviceDays
-        .filter((d) => lastRun.has(d.day))
-        .map((d) => ({ day: d.day, lastRunId: lastRun.get(d.day)!, newRides: d.rides }));
+      const staleDays = touchedDays
+        .filter((day) => lastRun.has(isoDay(day)))
+        .map((day) => ({ day: isoDay(day), lastRunId: lastRun.get(isoDay(day))!, newRides: ridesByDay.get(day) ?? 0, correctedRides: correctedByDay.get(day) ?? 0 }));
 
       const account: FileLoadAccount = {
         loadId: target.dryRun ? null : loadId,
         dryRun: target.dryRun,
         rowsRead: offered + rejected,
         rowsLoaded: loaded,
-        rowsAlreadyPresent: offered - loaded,
+        rowsAlreadyPresent: offered - loaded - corrected,
+        rowsCorrected: corrected,
         rowsRejected: rejected,
         rejectsByReason,
         firstRejects,
@@ -242,6 +258,7 @@ export async function loadRideBatches(
           rows_read: account.rowsRead,
           rows_loaded: account.rowsLoaded,
           rows_already_present: account.rowsAlreadyPresent,
+          rows_corrected: account.rowsCorrected,
           rows_rejected: account.rowsRejected,
           rejects_by_reason: JSON.stringify(rejectsByReason),
           service_days: trx.raw('?::date[]', [dateArray(serviceDays.map((d) => d.day))]),
@@ -255,8 +272,73 @@ export async function loadRideBatches(
   }
 }
 
-/** COPYs the rides of a batch whose id is new (to the table and to the batch); counts them by day. */
-async function writeNewRides(db: Database, trx: Knex.Transaction, rows: RideCopyRows): Promise<{ loaded: number; byDay: Map<number, number> }> {
+/** Column order of RideRows.add. */
+const RIDE_COLUMNS = `ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date, source, load_id,
+  trip_distance_mi, vendor_id, passenger_count, ratecode_id, store_and_fwd_flag,
+  pickup_zone_id, dropoff_zone_id, payment_type, trip_type,
+  fare_amount, extra, mta_tax, tip_amount, tolls_amount, ehail_fee,
+  improvement_surcharge, congestion_surcharge, airport_fee, total_amount`;
+const COPY_RIDES = `COPY rides (${RIDE_COLUMNS}) FROM STDIN (FORMAT binary)`;
+const COPY_RIDES_COLUMNS = 27;
+
+/** More rows than this from PRESENT_IN_RANGE and the batch asks by id instead. */
+const PRESENT_IN_RANGE_LIMIT = 100_000;
+
+// Bindings: lowest and highest id of the batch.
+const PRESENT_IN_RANGE = `select ride_id from rides where ride_id between ? and ? limit ${PRESENT_IN_RANGE_LIMIT + 1}`;
+
+// Binding: the batch's ids as a PostgreSQL array literal.
+const PRESENT_AMONG = `select ride_id from rides where ride_id = any(?::text[])`;
+
+// The batch's rides whose id is present, staged for comparison; gone with the transaction.
+const CORRECTIONS_STAGE = `create temp table if not exists load_corrections on commit drop as
+  select ${RIDE_COLUMNS} from rides with no data`;
+const COPY_CORRECTIONS = `COPY load_corrections (${RIDE_COLUMNS}) FROM STDIN (FORMAT binary)`;
+const CORRECTIONS_CLEAR = `truncate load_corrections`;
+
+// A staged ride whose stored one came from an earlier file (a repeat within this file keeps its
+// first row, as a repeat within a batch does) and differs in content replaces it, with its flag
+// cleared: no run has scored the new content, so the day shows unscored rides until one does.
+// Returns each ride's service day before and after, as days since 1970-01-01.
+// Binding: this load's id.
+const APPLY_CORRECTIONS = `update rides r set
+    taxi_id = c.taxi_id, pickup_at = c.pickup_at, dropoff_at = c.dropoff_at, distance_km = c.distance_km,
+    service_date = c.service_date, source = c.source, load_id = c.load_id,
+    trip_distance_mi = c.trip_distance_mi, vendor_id = c.vendor_id, passenger_count = c.passenger_count,
+    ratecode_id = c.ratecode_id, store_and_fwd_flag = c.store_and_fwd_flag, pickup_zone_id = c.pickup_zone_id,
+    dropoff_zone_id = c.dropoff_zone_id, payment_type = c.payment_type, trip_type = c.trip_type,
+    fare_amount = c.fare_amount, extra = c.extra, mta_tax = c.mta_tax, tip_amount = c.tip_amount,
+    tolls_amount = c.tolls_amount, ehail_fee = c.ehail_fee, improvement_surcharge = c.improvement_surcharge,
+    congestion_surcharge = c.congestion_surcharge, airport_fee = c.airport_fee, total_amount = c.total_amount,
+    is_outlier = null, outlier_reason = null, outlier_score = null, detection_run_id = null
+  from load_corrections c
+  join rides o on o.ride_id = c.ride_id
+  where r.ride_id = c.ride_id
+    and o.load_id is distinct from ?
+    and (o.taxi_id, o.pickup_at, o.dropoff_at, o.distance_km, o.service_date, o.source,
+         o.trip_distance_mi, o.vendor_id, o.passenger_count, o.ratecode_id, o.store_and_fwd_flag,
+         o.pickup_zone_id, o.dropoff_zone_id, o.payment_type, o.trip_type,
+         o.fare_amount, o.extra, o.mta_tax, o.tip_amount, o.tolls_amount, o.ehail_fee,
+         o.improvement_surcharge, o.congestion_surcharge, o.airport_fee, o.total_amount)
+      is distinct from
+        (c.taxi_id, c.pickup_at, c.dropoff_at, c.distance_km, c.service_date, c.source,
+         c.trip_distance_mi, c.vendor_id, c.passenger_count, c.ratecode_id, c.store_and_fwd_flag,
+         c.pickup_zone_id, c.dropoff_zone_id, c.payment_type, c.trip_type,
+         c.fare_amount, c.extra, c.mta_tax, c.tip_amount, c.tolls_amount, c.ehail_fee,
+         c.improvement_surcharge, c.congestion_surcharge, c.airport_fee, c.total_amount)
+  returning o.service_date - date '1970-01-01' as old_day, c.service_date - date '1970-01-01' as new_day`;
+
+/**
+ * COPYs the rides of a batch whose id is new (to the table and to the batch); applies those whose
+ * id an earlier file loaded, with different content, as corrections. Counts both by day.
+ */
+async function writeNewRides(
+  db: Database,
+  trx: Knex.Transaction,
+  rows: RideRows,
+  loadId: number,
+  idsNameContent: boolean,
+): Promise<{ loaded: number; byDay: Map<number, number>; corrected: number; correctedByDay: Map<number, number> }> {
   // Ids of one file usually share a narrow range (TLC ids start with the pickup time): one index
   // range scan finds any present. When the range holds too many other rides, ask by id instead;
   // also when an id is not ASCII, where JavaScript's order of strings is not the database's.
@@ -267,12 +349,18 @@ async function writeNewRides(db: Database, trx: Knex.Transaction, rows: RideCopy
     present = (await trx.raw(PRESENT_AMONG, [textArray(rows.ids)])).rows.map((r: { ride_id: string }) => r.ride_id);
   }
   const taken = present.length > 0 ? new Set(present) : null;
-  const keep = rows.repeatedIds(); // 1 = repeated; turned into 1 = keep below
+  const keep = rows.repeatedIds(); // 1 = repeated; turned into 1 = new, 2 = present, 0 = neither below
   const byDay = new Map<number, number>();
   let loaded = 0;
+  let presentCount = 0;
   for (let i = 0; i < rows.count; i++) {
-    if (keep[i] === 1 || (taken !== null && taken.has(rows.ids[i]))) {
+    if (keep[i] === 1) {
       keep[i] = 0;
+      continue;
+    }
+    if (taken !== null && taken.has(rows.ids[i])) {
+      keep[i] = 2;
+      presentCount++;
       continue;
     }
     keep[i] = 1;
@@ -280,11 +368,145 @@ async function writeNewRides(db: Database, trx: Knex.Transaction, rows: RideCopy
     const day = rows.serviceDays[i];
     byDay.set(day, (byDay.get(day) ?? 0) + 1);
   }
-  if (loaded > 0) await db.copyIn(trx, COPY_RIDES, rows.build(loaded === rows.count ? undefined : (i) => keep[i] === 1));
-  return { loaded, byDay };
+  const correctedByDay = new Map<number, number>();
+  let corrected = 0;
+  // Ids already present: the slow path, taken only by files that repeat rides. Compared in the
+  // database, where the stored values are (a timestamp read back into JavaScript loses its µs).
+  if (presentCount > 0 && !idsNameContent) {
+    await trx.raw(CORRECTIONS_STAGE);
+    await db.copyIn(trx, COPY_CORRECTIONS, rows.copyInput((i) => keep[i] === 2));
+    const changed = (await trx.raw(APPLY_CORRECTIONS, [loadId])).rows as { old_day: number; new_day: number }[];
+    await trx.raw(CORRECTIONS_CLEAR);
+    corrected = changed.length;
+    for (const { old_day, new_day } of changed) {
+      correctedByDay.set(old_day, (correctedByDay.get(old_day) ?? 0) + 1);
+      if (new_day !== old_day) correctedByDay.set(new_day, (correctedByDay.get(new_day) ?? 0) + 1);
+    }
+  }
+  if (loaded > 0) await db.copyIn(trx, COPY_RIDES, rows.copyInput(loaded === rows.count ? undefined : (i) => keep[i] === 1));
+  return { loaded, byDay, corrected, correctedByDay };
 }
 
-async function insertRejects(trx: Knex.Transaction, loadId: number, rejects: RideReject[]): Promise<void> {
+/**
+ * A batch of rides encoded as COPY rows for the rides table, with what writeNewRides needs to
+ * leave out rides already present without encoding them again: each ride's id, service day and id
+ * hash (for ids repeated within the batch), and the id range.
+ */
+class RideRows {
+  /** rides added */
+  count = 0;
+  readonly ids: string[] = [];
+  /** the lowest and highest id added */
+  minId = '';
+  maxId = '';
+  /** every id is ASCII, so JavaScript orders them as the database (collation "C") does */
+  asciiIds = true;
+  /** service day of each ride, days since 1970-01-01 */
+  serviceDays: Int32Array = new Int32Array(1024);
+  /** FNV-1a hash of each id, for finding ids that repeat within the batch */
+  private idHashes: Int32Array = new Int32Array(1024);
+  private readonly writer = new BinaryCopyWriter(COPY_RIDES_COLUMNS, 1 << 20);
+
+  constructor(
+    private readonly source: string,
+    private readonly loadId: number,
+  ) {}
+
+  add(r: RideRow): void {
+    const i = this.count++;
+    if (i >= this.serviceDays.length) this.growIndex();
+    const id = r.rideId;
+    this.ids.push(id);
+    if (i === 0 || id < this.minId) this.minId = id;
+    if (i === 0 || id > this.maxId) this.maxId = id;
+    this.serviceDays[i] = r.serviceDay;
+    this.idHashes[i] = this.hashId(id);
+    this.writer
+      .beginRow()
+      .text(id)
+      .text(r.taxiId)
+      .timestampMs(r.pickupAtMs)
+      .timestampMs(r.dropoffAtMs)
+      .float8(r.distanceKm)
+      .date(r.serviceDay)
+      .text(this.source)
+      .int8(this.loadId)
+      .float8(r.tripDistanceMi)
+      .int2(r.vendorId)
+      .int2(r.passengerCount)
+      .int2(r.ratecodeId)
+      .text(r.storeAndFwdFlag)
+      .int2(r.pickupZoneId)
+      .int2(r.dropoffZoneId)
+      .int2(r.paymentType)
+      .int2(r.tripType)
+      .float8(r.fareAmount)
+      .float8(r.extra)
+      .float8(r.mtaTax)
+      .float8(r.tipAmount)
+      .float8(r.tollsAmount)
+      .float8(r.ehailFee)
+      .float8(r.improvementSurcharge)
+      .float8(r.congestionSurcharge)
+      .float8(r.airportFee)
+      .float8(r.totalAmount);
+  }
+
+  /** 1 for each ride whose id an earlier ride of this batch has, else 0. */
+  repeatedIds(): Uint8Array {
+    const repeated = new Uint8Array(this.count);
+    let size = 1024;
+    while (size < this.count * 2) size *= 2;
+    const slots = new Int32Array(size); // row index + 1; 0 = empty
+    const mask = size - 1;
+    for (let i = 0; i < this.count; i++) {
+      const hash = this.idHashes[i];
+      let slot = hash & mask;
+      for (;;) {
+        const j = slots[slot] - 1;
+        if (j < 0) {
+          slots[slot] = i + 1;
+          break;
+        }
+        if (this.idHashes[j] === hash && this.ids[j] === this.ids[i]) {
+          repeated[i] = 1;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+    }
+    return repeated;
+  }
+
+  /** The COPY input: every ride, or only those `keep` says (by index of addition). */
+  copyInput(keep?: (index: number) => boolean): Buffer {
+    return this.writer.finish(keep);
+  }
+
+  /** FNV-1a of the id's UTF-16 units; notes on the way whether it is ASCII. */
+  private hashId(id: string): number {
+    let hash = 0x811c9dc5;
+    let ascii = true;
+    for (let k = 0; k < id.length; k++) {
+      const c = id.charCodeAt(k);
+      if (c >= 128) ascii = false;
+      hash = Math.imul(hash ^ c, 0x01000193);
+    }
+    if (!ascii) this.asciiIds = false;
+    return hash;
+  }
+
+  private growIndex(): void {
+    const days = new Int32Array(this.serviceDays.length * 2);
+    days.set(this.serviceDays);
+    this.serviceDays = days;
+    const hashes = new Int32Array(days.length);
+    hashes.set(this.idHashes);
+    this.idHashes = hashes;
+  }
+}
+
+async function insertRejects(trx: Knex.Transaction, loadId: number, rejects: RejectRow[]): Promise<void> {
   for (let i = 0; i < rejects.length; i += REJECT_ROWS) {
     await trx('ride_rejects').insert(
       rejects.slice(i, i + REJECT_ROWS).map((r) => ({

@@ -2,11 +2,11 @@
 // and the others still load. Returns a result per file (as the backfill returns one per day).
 import type { RidescanConfig } from '../config.js';
 import { withDatabase } from '../openDatabase.js';
-import type { RequestedFormat } from '../load/formats.js';
-import { loadRideFile, type FileLoadResult } from '../load/loadFile.js';
-import type { LoadProgress } from '../load/loadProgress.js';
-import type { FileFailure } from '../load/formatLoadSummary.js';
-import { UnreadableFileError } from '../load/unreadableFileError.js';
+import type { RequestedFormat } from '../ingest/formats.js';
+import { loadRideFile, type FileLoadResult } from '../ingest/loadFile.js';
+import type { LoadProgress } from '../cli/format/loadProgress.js';
+import type { FileFailure } from '../cli/format/loadSummary.js';
+import { UnreadableFileError } from '../ingest/unreadableFileError.js';
 
 export interface LoadFilesOptions {
   format: RequestedFormat;

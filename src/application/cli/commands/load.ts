@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { ENVIRONMENT_HELP, type CommandContext } from '../options.js';
 import { EXIT } from '../../errors.js';
-import { RIDE_FORMATS, type RequestedFormat } from '../../load/formats.js';
+import { RIDE_FORMATS, type RequestedFormat } from '../../ingest/formats.js';
 
 const FORMATS_HELP = `
 Formats:
@@ -29,8 +29,8 @@ export function register(program: Command, context: CommandContext): void {
     .addHelpText('after', `${FORMATS_HELP}\n${ENVIRONMENT_HELP}`)
     .action(async (files: string[], options: { format: RequestedFormat; dryRun?: boolean; json?: boolean }) => {
       const { loadFiles } = await import('../../usecases/load.js');
-      const { loadProgress } = await import('../../load/loadProgress.js');
-      const { formatFileSummary, formatTotal } = await import('../../load/formatLoadSummary.js');
+      const { loadProgress } = await import('../format/loadProgress.js');
+      const { formatFileSummary, formatTotal } = await import('../format/loadSummary.js');
       const { io } = context;
       const { results, failures } = await loadFiles(context.config(), files, {
         format: options.format,

@@ -4,7 +4,7 @@
 // Offsets come from Intl, cached per quarter hour: a month of rides needs about 3,000 lookups.
 // At a transition PostgreSQL's rule applies: a time in the spring-forward gap takes the offset
 // from before it; an ambiguous fall-back time takes the offset from after it (the later instant).
-// test/load/zoneClock.test.ts checks both against the database.
+// test/application/ingest/zoneClock.test.ts checks both against the database.
 const QUARTER_HOUR = 900_000;
 const DAY = 86_400_000;
 const CACHE_LIMIT = 200_000;
@@ -69,6 +69,20 @@ export class ZoneClock {
     if (afterHolds) return asAfter; // the only reading, or the later of two (fall back)
     if (beforeHolds) return asBefore;
     return asBefore; // in the gap (spring forward)
+  }
+
+  /**
+   * The earlier instant of an ambiguous wall-clock time (the repeated hour of a fall back), whose
+   * later instant instantOf gives; NaN for a time with one reading.
+   */
+  earlierInstantOf(wallMs: number): number {
+    if (Math.floor(wallMs / DAY) === this.lastPlainDay) return NaN;
+    const before = this.offsetAt(wallMs - DAY);
+    const after = this.offsetAt(wallMs + DAY);
+    if (before <= after) return NaN; // no transition near, or a spring forward
+    const asBefore = wallMs - before;
+    const asAfter = wallMs - after;
+    return this.offsetAt(asBefore) === before && this.offsetAt(asAfter) === after ? asBefore : NaN;
   }
 
   /** The local date of an instant, as days since 1970-01-01. */

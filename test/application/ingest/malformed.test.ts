@@ -2,7 +2,7 @@
 // parse but are implausible are loaded (the detector flags them by rule). Either way the account
 // adds up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseTargets, type TestDatabase } from '../support/databases.js';
+import { databaseTargets, type TestDatabase } from '../../support/databases.js';
 import { load, SAMPLE_HEADER, scratchDir } from './fixtures.js';
 
 const GOOD = '1,2021-01-05 10:00:00,2021-01-05 10:12:00,1,2.10,1,N,142,43,2,8,3,0.5,0,0,0.3,11.8,2.5';

@@ -1,8 +1,8 @@
 // The loader resolves wall-clock times to instants itself (rows go in by COPY): it must agree with
 // PostgreSQL's `at time zone` everywhere, the daylight-saving gaps and overlaps included.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseTargets, type TestDatabase } from '../support/databases.js';
-import { ZoneClock } from '../../src/application/load/zoneClock.js';
+import { databaseTargets, type TestDatabase } from '../../support/databases.js';
+import { ZoneClock } from '../../../src/application/ingest/zoneClock.js';
 
 const ZONES = ['America/New_York', 'Europe/Berlin', 'Australia/Lord_Howe', 'Asia/Kolkata', 'UTC'];
 // every 15 minutes over the days around each zone's transitions (and one ordinary day)

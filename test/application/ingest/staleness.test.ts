@@ -1,11 +1,10 @@
-// Rides loaded into a day that was already scored make its flags stale: the load says so (and
-// records it on its loads row), and staleDays() lists the day until a run scores it again.
+// Rides loaded into a day that was already scored make its flags stale: the load says so, and
+// records it on its loads row.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseTargets, type TestDatabase } from '../support/databases.js';
-import { simulateDay } from '../../src/application/usecases/simulate.js';
-import { scoreForTest } from '../support/scoring.js';
-import { DEFAULT_DETECTOR } from '../../src/compute/detectOutliers.js';
-import { staleDays } from '../../src/storage/staleDays.js';
+import { databaseTargets, type TestDatabase } from '../../support/databases.js';
+import { simulateDay } from '../../../src/application/usecases/simulate.js';
+import { scoreForTest } from '../../support/scoring.js';
+import { DEFAULT_DETECTOR } from '../../../src/compute/detectOutliers.js';
 import { load, scratchDir } from './fixtures.js';
 
 const DAY = '2021-03-10';
@@ -27,10 +26,9 @@ describe.each(databaseTargets)('stale days on $name', (target) => {
     return run.runId;
   };
 
-  it('a load into a scored day makes it stale until it is scored again', async () => {
+  it('a load into a scored day names it stale, once', async () => {
     await simulateDay(t.db, { serviceDate: DAY, rides: 400, seed: 5, timeZone: 'UTC' });
     const firstRun = await score();
-    expect(await staleDays(t.db)).toEqual([]);
 
     const file = scratch.file(
       'late.csv',
@@ -47,23 +45,14 @@ describe.each(databaseTargets)('stale days on $name', (target) => {
       { day: DAY, rides: 3 },
       { day: '2021-03-11', rides: 1 },
     ]);
-    expect(account.staleDays).toEqual([{ day: DAY, lastRunId: firstRun, newRides: 3 }]);
+    expect(account.staleDays).toEqual([{ day: DAY, lastRunId: firstRun, newRides: 3, correctedRides: 0 }]);
     const loadRow = await t.db.knex('loads')
       .select(t.db.knex.raw(`array_to_string(stale_days, ',') as stale`), t.db.knex.raw(`array_to_string(service_days, ',') as days`))
       .where({ id: account.loadId })
       .first();
     expect(loadRow).toEqual({ stale: DAY, days: `${DAY},2021-03-11` });
 
-    const stale = await staleDays(t.db);
-    expect(stale).toEqual([{ day: DAY, lastRunId: firstRun, lastScoredAt: expect.any(Date), unscoredRides: 3 }]);
-    expect(await staleDays(t.db, '2021-03-11', '2021-12-31')).toEqual([]);
-    expect(await staleDays(t.db, '2021-03-01', DAY)).toHaveLength(1);
-
-    // the same file again: nothing new, nothing newly stale (the day stays stale until scored)
+    // the same file again: nothing new, nothing newly stale
     expect((await load(t.db, file, { serviceTimeZone: 'UTC' })).account.staleDays).toEqual([]);
-    expect(await staleDays(t.db)).toHaveLength(1);
-
-    await score();
-    expect(await staleDays(t.db)).toEqual([]);
   });
 });

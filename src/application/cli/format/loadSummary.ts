@@ -1,6 +1,7 @@
 // What `ridescan load` prints for each file and in total: the format it read, and an account
-// that adds up (read = loaded + already present + rejected), with what to do about stale days.
-import type { FileLoadResult } from './loadFile.js';
+// that adds up (read = loaded + already present + corrected + rejected; corrected shown when there
+// are any), with what to do about stale days.
+import type { FileLoadResult } from '../../ingest/loadFile.js';
 
 const int = new Intl.NumberFormat('en-US');
 const SHOWN_DAYS = 6;
@@ -25,6 +26,7 @@ export function formatFileSummary(result: FileLoadResult): string {
   lines.push(`  rows read        ${count(a.rowsRead)}`);
   lines.push(`  ${a.dryRun ? 'would load     ' : 'loaded         '}  ${count(a.rowsLoaded)}`);
   lines.push(`  already present  ${count(a.rowsAlreadyPresent)}`);
+  if (a.rowsCorrected > 0) lines.push(`  corrected        ${count(a.rowsCorrected)} (same ride_id, new content: updated, flags cleared)`);
   lines.push(`  rejected         ${count(a.rowsRejected)}${a.rowsRejected > 0 && !a.dryRun ? ` (kept in ride_rejects, load_id ${a.loadId})` : ''}`);
   for (const [reason, n] of Object.entries(a.rejectsByReason).sort((x, y) => y[1] - x[1])) {
     lines.push(`    ${reason.padEnd(18)}${int.format(n).padStart(width - 2)}`);
@@ -33,11 +35,12 @@ export function formatFileSummary(result: FileLoadResult): string {
   if (a.rowsRejected > a.firstRejects.length) lines.push(`    … ${int.format(a.rowsRejected - a.firstRejects.length)} more`);
   lines.push(`  service days     ${describeDays(a.serviceDays)}`);
   if (a.staleDays.length === 0) {
-    lines.push(`  stale days       none (no day that was already scored got new rides)`);
+    lines.push(`  stale days       none (no day that was already scored got new or corrected rides)`);
   } else {
     lines.push(`  stale days       ${a.staleDays.length} already scored, now with unscored rides: re-score them`);
     for (const d of a.staleDays) {
-      lines.push(`    ${d.day}  ${int.format(d.newRides)} new rides since run #${d.lastRunId}: ridescan detect --date ${d.day}`);
+      const corrected = d.correctedRides > 0 ? `, ${int.format(d.correctedRides)} corrected` : '';
+      lines.push(`    ${d.day}  ${int.format(d.newRides)} new rides${corrected} since run #${d.lastRunId}: ridescan detect --date ${d.day}`);
     }
   }
   const rate = result.seconds > 0 ? ` (${int.format(Math.round(a.rowsRead / result.seconds))} rows/s)` : '';
@@ -48,11 +51,14 @@ export function formatFileSummary(result: FileLoadResult): string {
 export function formatTotal(results: FileLoadResult[], failures: FileFailure[]): string {
   const sum = (f: (r: FileLoadResult) => number) => results.reduce((s, r) => s + f(r), 0);
   const read = sum((r) => r.account.rowsRead);
+  const corrected = sum((r) => r.account.rowsCorrected);
   const stale = new Set(results.flatMap((r) => r.account.staleDays.map((d) => d.day)));
   const files = `${results.length} file${results.length === 1 ? '' : 's'} loaded${failures.length > 0 ? `, ${failures.length} could not be read` : ''}`;
   return (
     `total: ${files}; rows read ${int.format(read)} = loaded ${int.format(sum((r) => r.account.rowsLoaded))}` +
-    ` + already present ${int.format(sum((r) => r.account.rowsAlreadyPresent))} + rejected ${int.format(sum((r) => r.account.rowsRejected))}` +
+    ` + already present ${int.format(sum((r) => r.account.rowsAlreadyPresent))}` +
+    (corrected > 0 ? ` + corrected ${int.format(corrected)}` : '') +
+    ` + rejected ${int.format(sum((r) => r.account.rowsRejected))}` +
     (stale.size > 0 ? `; stale days: ${[...stale].sort().join(', ')}` : '')
   );
 }

@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { basename, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import type { FileContainer } from '../../storage/rideLoads.js';
+import type { FileContainer } from './types.js';
 import { describeFormats, detectFormat, layoutFor, type ColumnLayout, type RequestedFormat } from './formats.js';
 import { checkCodecs, openParquet, type ParquetSource } from './parquetRows.js';
 import { UnreadableFileError } from './unreadableFileError.js';

@@ -1,8 +1,8 @@
 // `ridescan load` as a user or the nightly job runs it: the built CLI in a subprocess, on the
 // embedded database and on the server. Not a terminal here: no progress bar, only the summary.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/runCli.js';
-import { processTargets, type ProcessEnvironment } from '../support/processEnvironments.js';
+import { runCli } from '../../support/runCli.js';
+import { processTargets, type ProcessEnvironment } from '../../support/processEnvironments.js';
 import { SAMPLE_LINES, scratchDir, TLC_SAMPLE } from './fixtures.js';
 
 describe.each(processTargets)('ridescan load on $name', (target) => {

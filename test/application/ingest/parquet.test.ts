@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parquetWriteFile } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
-import { databaseTargets, type TestDatabase } from '../support/databases.js';
+import { databaseTargets, type TestDatabase } from '../../support/databases.js';
 import { load, SAMPLE_LINES, scratchDir, tableCounts, TLC_SAMPLE } from './fixtures.js';
 
 const ROWS = 3000;

@@ -3,7 +3,7 @@
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseTargets, type TestDatabase } from '../support/databases.js';
+import { databaseTargets, type TestDatabase } from '../../support/databases.js';
 import { load, SAMPLE_LINES, scratchDir, tableCounts, TLC_SAMPLE } from './fixtures.js';
 
 const DATA_ROWS = SAMPLE_LINES.length - 1; // the header aside; the last line has no line break

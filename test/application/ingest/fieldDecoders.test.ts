@@ -9,10 +9,10 @@ import {
   INVALID,
   timeFromText,
   type TimeKind,
-} from '../../src/application/load/fieldDecoders.js';
-import { CsvRecordReader, type RecordProblem } from '../../src/application/load/csvRecords.js';
-import { CsvLine, ValuesRow, type RowSource } from '../../src/application/load/rowSources.js';
-import { SeededRandom } from '../../src/compute/simulation/seededRandom.js';
+} from '../../../src/application/ingest/fieldDecoders.js';
+import { CsvRecordReader, type RecordProblem } from '../../../src/application/ingest/csvRecords.js';
+import { CsvLine, ValuesRow, type RowSource } from '../../../src/application/ingest/rowSources.js';
+import { SeededRandom } from '../../../src/compute/simulation/seededRandom.js';
 
 describe('number decoding', () => {
   it('gives exactly what Number() gives for plain decimals (its fast path)', () => {

@@ -1,5 +1,5 @@
 // The ride file formats ridescan reads, their columns, and which format a header belongs to.
-import type { RideFormat } from '../../storage/rideLoads.js';
+import type { RideFormat } from './types.js';
 
 export type { RideFormat };
 export const RIDE_FORMATS: readonly RideFormat[] = ['rides-csv', 'tlc-yellow', 'tlc-green'];

@@ -2,8 +2,8 @@
 // the summary and nothing else. Shows rows, rows/s and the ETA, from the bytes (CSV) or rows
 // (Parquet) read so far.
 import cliProgress from 'cli-progress';
-import type { RideFile } from './inspectFile.js';
-import type { ReadProgress } from './rideBatches.js';
+import type { RideFile } from '../../ingest/inspectFile.js';
+import type { ReadProgress } from '../../ingest/rideBatches.js';
 
 const int = new Intl.NumberFormat('en-US');
 

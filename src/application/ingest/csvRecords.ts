@@ -42,6 +42,9 @@ export class CsvRecordReader {
   private openChars = 0;
   private readonly csvLine = new CsvLine();
 
+  /** @param width the fields a row has (the header's), when known: see push() */
+  constructor(private readonly width?: number) {}
+
   feed(chunk: string, onRecord: RecordListener): void {
     let text = this.carry + chunk;
     if (this.first && text.length > 0) {
@@ -63,7 +66,12 @@ export class CsvRecordReader {
     const rest = this.carry;
     this.carry = '';
     if (rest !== '') this.push(rest.endsWith('\r') ? rest.slice(0, -1) : rest, ++this.lineNumber, true, onRecord);
-    while (this.open.length > 0) this.giveUp(onRecord, true);
+    while (this.open.length > 0) {
+      this.giveUp(onRecord, {
+        reasonCode: 'unclosed_quote',
+        reason: 'a quoted field opens on this line and the file ends before it closes (the file looks cut short)',
+      });
+    }
   }
 
   private push(line: string, number: number, last: boolean, onRecord: RecordListener): void {
@@ -73,7 +81,24 @@ export class CsvRecordReader {
       const text = this.open.map((l) => l.line).join('\n');
       const parsed = parseQuoted(text);
       if (parsed === 'open') {
-        if (this.open.length >= QUOTED_MAX_LINES || this.openChars > QUOTED_MAX_CHARS) this.giveUp(onRecord, false);
+        if (this.open.length >= QUOTED_MAX_LINES || this.openChars > QUOTED_MAX_CHARS) {
+          this.giveUp(onRecord, {
+            reasonCode: 'unclosed_quote',
+            reason: `a quoted field opens on this line and is not closed within ${QUOTED_MAX_LINES} lines`,
+          });
+        }
+        return;
+      }
+      // A quote that spans lines and closes into something that is not a row (bad quoting, or
+      // not the header's number of fields) was a stray quote paired with a later line's quote,
+      // not a field with line breaks: rejecting the whole span would lose every valid line
+      // inside it (20 rides and their count, issue 10). Reject the opening line; read the rest.
+      if (!Array.isArray(parsed) || (this.width !== undefined && parsed.length !== this.width)) {
+        const closing = this.open[this.open.length - 1].number;
+        this.giveUp(onRecord, {
+          reasonCode: 'stray_quote',
+          reason: `a quoted field opens on this line and closes on line ${closing}, and what lies between is not one row: read as a stray quote; the lines after it are read on their own`,
+        });
         return;
       }
       const start = this.open[0].number;
@@ -96,16 +121,11 @@ export class CsvRecordReader {
   }
 
   // Reject the line that opened the quote; the lines after it are read again as records.
-  private giveUp(onRecord: RecordListener, atEnd: boolean): void {
+  private giveUp(onRecord: RecordListener, problem: RecordProblem): void {
     const [opening, ...rest] = this.open;
     this.open = [];
     this.openChars = 0;
-    onRecord(opening.number, opening.line, null, opening.last, {
-      reasonCode: 'unclosed_quote',
-      reason: atEnd
-        ? 'a quoted field opens on this line and the file ends before it closes (the file looks cut short)'
-        : `a quoted field opens on this line and is not closed within ${QUOTED_MAX_LINES} lines`,
-    });
+    onRecord(opening.number, opening.line, null, opening.last, problem);
     for (const l of rest) this.push(l.line, l.number, l.last, onRecord);
   }
 }

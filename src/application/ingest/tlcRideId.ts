@@ -11,7 +11,7 @@
 // order against 12.7 s at random here); it also makes collisions a matter of trips in the same
 // second, where 64 bits are ample. Two rows equal in every field are one trip.
 import { hash } from 'node:crypto';
-import type { LoadedRide } from '../../storage/rideLoads.js';
+import type { LoadedRide } from './types.js';
 
 const PREFIX = { 'tlc-yellow': 'tlc-y-', 'tlc-green': 'tlc-g-' } as const;
 const HEX_CHARS = 16;

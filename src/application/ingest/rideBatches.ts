@@ -3,7 +3,7 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import type { LoadBatch, LoadedRide, RideReject } from '../../storage/rideLoads.js';
+import type { LoadBatch, LoadedRide, RideReject } from './types.js';
 import { CsvRecordReader, type RecordListener, type RecordProblem } from './csvRecords.js';
 import { parquetWindows } from './parquetRows.js';
 import { rowValidator, type RowClocks } from './rowSchemas.js';
@@ -40,7 +40,7 @@ async function* csvBatches(file: RideFile, clocks: RowClocks, onProgress: Progre
 
   let rowsRead = 0;
   let header = true;
-  const reader = new CsvRecordReader();
+  const reader = new CsvRecordReader(width);
   // Each chunk of text is a batch: its lines are split, validated and handed over as the
   // consumer asks for them, one at a time.
   let onRide: (ride: LoadedRide) => void = () => {};

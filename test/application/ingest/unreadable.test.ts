@@ -4,11 +4,10 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parquetWriteFile } from 'hyparquet-writer';
-import { databaseTargets, type TestDatabase } from '../support/databases.js';
-import { batchOf, loadRideBatches, type LoadBatch, type LoadedRide } from '../../src/storage/rideLoads.js';
-import { UnreadableFileError } from '../../src/application/load/unreadableFileError.js';
+import { databaseTargets, type TestDatabase } from '../../support/databases.js';
+import { UnreadableFileError } from '../../../src/application/ingest/unreadableFileError.js';
 import { load, SAMPLE_LINES, scratchDir, tableCounts, TLC_SAMPLE, ZONE_LOOKUP } from './fixtures.js';
-import { SeededRandom } from '../../src/compute/simulation/seededRandom.js';
+import { SeededRandom } from '../../../src/compute/simulation/seededRandom.js';
 
 describe.each(databaseTargets)('unreadable files on $name', (target) => {
   let t: TestDatabase;
@@ -72,25 +71,6 @@ describe.each(databaseTargets)('unreadable files on $name', (target) => {
     const file = scratch.file('cut.csv.gz', gz.subarray(0, Math.floor(gz.length / 2)));
     const before = await tableCounts(t.db);
     await expect(load(t.db, file)).rejects.toThrow(/reading stopped after [\d,]+ rows: unexpected end of file/);
-    expect(await tableCounts(t.db)).toEqual(before);
-  });
-
-  it('a load that fails after some batches are in leaves none of them', async () => {
-    const ride = (i: number): LoadedRide => ({
-      rideId: `atomic-${i}`,
-      taxiId: null,
-      pickupAtMs: Date.UTC(2021, 5, 1, 12) + i * 1000,
-      dropoffAtMs: Date.UTC(2021, 5, 1, 12, 10) + i * 1000,
-      serviceDay: Math.floor(Date.UTC(2021, 5, 1) / 86_400_000),
-      distanceKm: 2,
-    });
-    async function* failing(): AsyncGenerator<LoadBatch> {
-      for (let b = 0; b < 3; b++) yield batchOf(Array.from({ length: 30_000 }, (_, i) => ride(b * 30_000 + i)), [{ lineNumber: b, reasonCode: 'x', reason: 'x', raw: 'x' }]);
-      throw new Error('the disk went away');
-    }
-    const before = await tableCounts(t.db);
-    const target = { fileName: 'f', filePath: '/f', fileBytes: 1, format: 'rides-csv' as const, container: 'csv' as const, sourceTimeZone: 'UTC', serviceTimeZone: 'UTC', dryRun: false };
-    await expect(loadRideBatches(t.db, target, failing())).rejects.toThrow('the disk went away');
     expect(await tableCounts(t.db)).toEqual(before);
   });
 });

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { databaseTargets, type TestDatabase } from '../support/databases.js';
-import { TAXI_ZONES } from '../../migrations/data/taxiZones.js';
+import { databaseTargets, type TestDatabase } from '../../support/databases.js';
+import { TAXI_ZONES } from '../../../migrations/data/taxiZones.js';
 import { ZONE_LOOKUP } from './fixtures.js';
 
 const published = (parseCsv(readFileSync(ZONE_LOOKUP), { columns: true }) as Record<string, string>[]).map(

@@ -7,7 +7,7 @@
 // take; the transform decodes each column with its decoder (fieldDecoders.ts) and turns each one
 // that fails into an issue.
 import { z } from 'zod';
-import type { LoadedRide } from '../../storage/rideLoads.js';
+import type { LoadedRide } from './types.js';
 import type { ColumnLayout, ColumnSpec } from './formats.js';
 import { EXPECTED, INVALID, REASON_CODE, showValue, type TimeKind } from './fieldDecoders.js';
 import { CsvLine, ValuesRow, type RowSource } from './rowSources.js';
@@ -15,6 +15,21 @@ import { tlcRideId } from './tlcRideId.js';
 import type { ZoneClock } from './zoneClock.js';
 
 export const MILES_TO_KM = 1.609344;
+
+// Pickup and dropoff must fall in the years 1900–2099, as written (a time with an offset: in UTC).
+// TLC files hold stray years (2001, 2088, …) that load and get flagged, so the range is wide; but
+// a year like 0000 is no ride, and outside the proleptic calendar the zone offsets and the service
+// date stop meaning anything (one such row once failed a whole file after reading, issue 10).
+export const FIRST_YEAR = 1900;
+export const LAST_YEAR = 2099;
+const TIME_MIN_MS = Date.UTC(FIRST_YEAR, 0, 1);
+const TIME_END_MS = Date.UTC(LAST_YEAR + 1, 0, 1);
+
+// A distance beyond ±10,000,000 km (250 times round the Earth) is no measurement: rejected rather
+// than loaded, because near the double maximum the mile-to-km product is Infinity, and far below
+// it the detector's squares and sums of features overflow. Real TLC oddities (trip_distance up to
+// a few hundred thousand miles) stay well inside and load, for the detector to flag.
+export const MAX_DISTANCE_KM = 10_000_000;
 
 export type RowOutcome = { ok: true; ride: LoadedRide } | { ok: false; reasonCode: string; reason: string };
 
@@ -101,6 +116,9 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks): RowValida
     assign: ASSIGN[column.field],
     required: column.valueRequired === true,
   }));
+  const pickupStep = steps.find((step) => step.column.field === 'pickup')!;
+  const dropoffStep = steps.find((step) => step.column.field === 'dropoff')!;
+  const distanceStep = steps.find((step) => step.column.field === (tlc ? 'tripDistanceMi' : 'distanceKm'))!;
   const schema = RowValues.transform((row, ctx): LoadedRide => {
     const ride = emptyRide();
     let valid = true;
@@ -117,11 +135,38 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks): RowValida
     if (!valid) return z.NEVER;
     const pickup = ride.pickupAtMs;
     const dropoff = ride.dropoffAtMs;
+    if (!(pickup >= TIME_MIN_MS && pickup < TIME_END_MS) || !(dropoff >= TIME_MIN_MS && dropoff < TIME_END_MS)) {
+      for (const step of [pickupStep, dropoffStep]) {
+        const ms = step.column.field === 'pickup' ? pickup : dropoff;
+        if (ms >= TIME_MIN_MS && ms < TIME_END_MS) continue;
+        ctx.addIssue({
+          code: 'custom' as const,
+          path: [step.column.name],
+          message: `${step.column.name} ${showValue(row.raw(step.position))} is outside the years ${FIRST_YEAR}–${LAST_YEAR} that ridescan accepts`,
+          params: { reasonCode: 'date_out_of_range' },
+        });
+      }
+      return z.NEVER;
+    }
     if (!scratch.pickupInstant) ride.pickupAtMs = clocks.source.instantOf(pickup);
     if (!scratch.dropoffInstant) ride.dropoffAtMs = clocks.source.instantOf(dropoff);
+    if (!scratch.pickupInstant || !scratch.dropoffInstant) {
+      const pickupEarlier = scratch.pickupInstant ? NaN : clocks.source.earlierInstantOf(pickup);
+      const dropoffEarlier = scratch.dropoffInstant ? NaN : clocks.source.earlierInstantOf(dropoff);
+      if (!Number.isNaN(pickupEarlier) || !Number.isNaN(dropoffEarlier)) readFallBack(ride, pickupEarlier, dropoffEarlier);
+    }
     ride.serviceDay = clocks.service.localDay(ride.pickupAtMs);
+    if (tlc) ride.distanceKm = ride.tripDistanceMi! * MILES_TO_KM;
+    if (!(Math.abs(ride.distanceKm) <= MAX_DISTANCE_KM)) {
+      ctx.addIssue({
+        code: 'custom' as const,
+        path: [distanceStep.column.name],
+        message: `${distanceStep.column.name} ${showValue(row.raw(distanceStep.position))} is beyond ±${MAX_DISTANCE_KM.toLocaleString('en-US')} km: not a distance a ride can have`,
+        params: { reasonCode: 'absurd_distance' },
+      });
+      return z.NEVER;
+    }
     if (tlc) {
-      ride.distanceKm = ride.tripDistanceMi! * MILES_TO_KM;
       // the id hashes the wall-clock times, whichever way the file stored them
       const pickupWall = scratch.pickupInstant ? pickup + clocks.source.offsetAt(pickup) : pickup;
       const dropoffWall = scratch.dropoffInstant ? dropoff + clocks.source.offsetAt(dropoff) : dropoff;
@@ -143,6 +188,37 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks): RowValida
       };
     },
   };
+}
+
+/**
+ * A wall-clock time in the repeated hour of a fall back has two readings an hour apart, and
+ * PostgreSQL (and instantOf) take the later. TLC times carry no offset, so that rule alone gives a
+ * ride picked up at 01:50 (before the change) and dropped off at 01:10 (after it) -40 minutes, and
+ * one from 00:55 to 01:10 75 minutes instead of 15. Of the readings of pickup and dropoff, take
+ * the pair with the shortest duration that is not negative: the readings differ by exactly the
+ * hour the clocks went back, and a ride is far likelier to be short (TLC's median is about 12
+ * minutes) than to include an hour nobody saw. Ties and rides negative under every reading keep
+ * PostgreSQL's reading. `…Earlier` is the other reading, or NaN where the time has one.
+ */
+function readFallBack(ride: LoadedRide, pickupEarlier: number, dropoffEarlier: number): void {
+  const pickups = [ride.pickupAtMs, pickupEarlier];
+  const dropoffs = [ride.dropoffAtMs, dropoffEarlier];
+  let best = ride.dropoffAtMs - ride.pickupAtMs;
+  let bestPickup = ride.pickupAtMs;
+  let bestDropoff = ride.dropoffAtMs;
+  for (const p of pickups) {
+    for (const d of dropoffs) {
+      if (Number.isNaN(p) || Number.isNaN(d)) continue;
+      const duration = d - p;
+      if (duration >= 0 && (best < 0 || duration < best)) {
+        best = duration;
+        bestPickup = p;
+        bestDropoff = d;
+      }
+    }
+  }
+  ride.pickupAtMs = bestPickup;
+  ride.dropoffAtMs = bestDropoff;
 }
 
 function issueFor(column: ColumnSpec, raw: unknown) {

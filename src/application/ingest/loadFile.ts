@@ -48,6 +48,8 @@ export async function loadRideFile(db: Database, path: string, options: LoadFile
       sourceTimeZone,
       serviceTimeZone: options.serviceTimeZone,
       dryRun: options.dryRun,
+      // a TLC ride_id hashes every field (tlcRideId.ts): the same id is the same trip
+      idsNameContent: format !== 'rides-csv',
     },
     rideBatches(file, clocks, options.onProgress),
   );

@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Database } from '../../src/storage/database.js';
-import { loadRideFile, type LoadFileOptions } from '../../src/application/load/loadFile.js';
+import type { Database } from '../../../src/storage/database.js';
+import { loadRideFile, type LoadFileOptions } from '../../../src/application/ingest/loadFile.js';
 
-const fixtures = fileURLToPath(new URL('../fixtures/tlc/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../../fixtures/tlc/', import.meta.url));
 
 /** The first rows of NYC TLC's yellow trip records for January 2021, the last line cut short. */
 export const TLC_SAMPLE = join(fixtures, 'yellow_tripdata_2021-01_head.csv');
