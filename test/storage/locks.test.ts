@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_SPACES, LOCKS, lockArgs, lockInTransaction } from '../../src/storage/locks.js';
 import { databaseTargets, type TestDatabase } from '../support/databases.js';
+import { insertRides } from '../../src/storage/rides.js';
 
 describe('the advisory-lock registry', () => {
   it('gives every kind of lock a space of its own, so no two kinds share a key', () => {
@@ -56,6 +57,29 @@ describe.each(databaseTargets)('advisory locks on $name', (target) => {
       expect(secondLoad).toBe(false);
     } finally {
       await load.rollback();
+    }
+  });
+
+  // A load checks which ids are present, then COPYs the rest: a simulation committing one of those
+  // ids in between failed the whole file on the primary key. So inserts queue behind loads.
+  it.runIf(target.name === 'server')('a simulated insert waits for a file load in progress, whatever its ids', async () => {
+    const knex = t.db.knex;
+    const load = await knex.transaction();
+    let inserted = false;
+    try {
+      await lockInTransaction(load, LOCKS.loads());
+      // the load has put a ride in, not yet committed
+      await load('rides').insert({ ride_id: 'shared-id', pickup_at: new Date('2021-05-01T08:00:00Z'), dropoff_at: new Date('2021-05-01T08:10:00Z'), distance_km: 3, service_date: '2021-05-01' });
+      const pending = insertRides(t.db, [{ rideId: 'other-id', taxiId: null, pickupLocalMs: Date.parse('2021-05-01T08:00:00Z'), dropoffLocalMs: Date.parse('2021-05-01T08:10:00Z'), distanceKm: 3 }], 'UTC').then((r) => {
+        inserted = true;
+        return r;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(inserted).toBe(false); // waiting behind the load's lock
+      await load.commit();
+      expect(await pending).toEqual({ inserted: 1, alreadyPresent: 0 });
+    } finally {
+      if (!load.isCompleted()) await load.rollback();
     }
   });
 });
