@@ -42,25 +42,26 @@ export async function createServerSchema(): Promise<{ url: string; drop(): Promi
   };
 }
 
-// A migrated embedded database, made once per test worker and dumped: every PGlite test database
-// starts from it (~1 s) instead of running initdb and the migrations again (~5-7 s each).
-let template: Promise<Blob> | undefined;
-export function migratedTemplate(): Promise<Blob> {
-  template ??= (async () => {
+// Embedded databases made once per test worker and dumped, blank and migrated: every PGlite test
+// database starts from one (~1 s) instead of running initdb (and the migrations) again (~5-7 s).
+const templates: { blank?: Promise<Blob>; migrated?: Promise<Blob> } = {};
+function template(kind: 'blank' | 'migrated'): Promise<Blob> {
+  templates[kind] ??= (async () => {
     const db = await openDatabase({});
     try {
-      await migrateToLatest(db);
+      if (kind === 'migrated') await migrateToLatest(db);
       return await db.dump!();
     } finally {
       await db.close();
     }
   })();
-  return template;
+  return templates[kind]!;
 }
+export const migratedTemplate = () => template('migrated');
 
-/** A fresh embedded data directory at `dataDir`, migrated, and closed again (for CLI tests). */
+/** A fresh, unmigrated embedded data directory at `dataDir`, closed again (for CLI tests). */
 export async function seedEmbeddedDataDir(dataDir: string): Promise<void> {
-  const db = await openDatabase({ dataDir, loadDataDir: await migratedTemplate() });
+  const db = await openDatabase({ dataDir, loadDataDir: await template('blank') });
   await db.close();
 }
 
