@@ -36,7 +36,7 @@ describe.each(processTargets)('schedule and SIGTERM on $name', (target) => {
       const today = localDateOf(new Date(), 'UTC');
       const [first, second] = [addDays(today, -2), addDays(today, -1)];
       await withDb(environment, async (db) => {
-        await simulateDay(db, { serviceDate: first, rides: 40_000, seed: 1, timeZone: 'UTC' });
+        await simulateDay(db, { serviceDate: first, rides: 15_000, seed: 1, timeZone: 'UTC' });
         await simulateDay(db, { serviceDate: second, rides: 2_000, seed: 2, timeZone: 'UTC' });
       });
       // a cron that does not fire during the test: only the catch-up at start runs
