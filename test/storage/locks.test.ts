@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_SPACES, LOCKS, lockArgs, lockInTransaction } from '../../src/storage/locks.js';
-import { databaseTargets, type TestDatabase } from '../support/databases.js';
+import { databaseTargets, useTestDatabase } from '../support/databases.js';
 import { insertRides } from '../../src/storage/rides.js';
 
 describe('the advisory-lock registry', () => {
@@ -16,13 +16,7 @@ describe('the advisory-lock registry', () => {
 });
 
 describe.each(databaseTargets)('advisory locks on $name', (target) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await target.create();
-  });
-  afterAll(async () => {
-    await t?.drop();
-  });
+  const t = useTestDatabase(target);
 
   it('a day is scored by one holder at a time; released, it can be taken again', async () => {
     const first = await t.db.tryLock(LOCKS.scoreDay('2021-03-01'));

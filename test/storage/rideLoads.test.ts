@@ -1,6 +1,7 @@
 // loadRideBatches on its own, fed rows directly: one file is one transaction.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseTargets, type TestDatabase } from '../support/databases.js';
+import type { Database } from '../../src/storage/database.js';
+import { databaseTargets, useTestDatabase } from '../support/databases.js';
 import { loadRideBatches, type FileLoadTarget, type RejectRow, type RideRow, type RowBatch } from '../../src/storage/rideLoads.js';
 
 const ROW_TARGET: FileLoadTarget = {
@@ -23,19 +24,13 @@ function batchOf(rides: RideRow[], rejects: RejectRow[] = []): RowBatch {
   };
 }
 
-async function tableCounts(t: TestDatabase): Promise<{ rides: number; loads: number; rejects: number }> {
+async function tableCounts(t: { db: Database }): Promise<{ rides: number; loads: number; rejects: number }> {
   const count = async (table: string) => Number((await t.db.knex(table).count<{ count: string | number }[]>('* as count'))[0].count);
   return { rides: await count('rides'), loads: await count('loads'), rejects: await count('ride_rejects') };
 }
 
 describe.each(databaseTargets)('loadRideBatches on $name', (target) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await target.create();
-  });
-  afterAll(async () => {
-    await t?.drop();
-  });
+  const t = useTestDatabase(target);
 
   it('a load that fails after some batches are in leaves none of them', async () => {
     const ride = (i: number): RideRow => ({

@@ -1,18 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseTargets, type TestDatabase } from '../support/databases.js';
+import { databaseTargets, useTestDatabase } from '../support/databases.js';
 import { insertRides, readRidesForDay, rideIdAt, countRidesByDay } from '../../src/storage/rides.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
 
 const ms = (iso: string) => Date.parse(`${iso}Z`);
 
 describe.each(databaseTargets)('rides storage on $name', (target) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await target.create();
-  });
-  afterAll(async () => {
-    await t?.drop();
-  });
+  const t = useTestDatabase(target);
 
   it('creates the contract columns with their types', async () => {
     const columns = await t.db.knex('information_schema.columns')

@@ -3,6 +3,7 @@
 // schema, so test files can run in parallel on one server.
 import { randomBytes } from 'node:crypto';
 import knexFactory from 'knex';
+import { afterAll, beforeAll } from 'vitest';
 import { openDatabase, type Database } from '../../src/storage/database.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
 
@@ -95,3 +96,26 @@ export const databaseTargets: DatabaseTarget[] = [
       ]
     : []),
 ];
+
+/**
+ * A fresh database of the target for the enclosing describe block: created before its tests,
+ * dropped after. `t.db` is the handle.
+ */
+export function useTestDatabase(target: DatabaseTarget): { readonly db: Database; readonly url: string | undefined } {
+  let current: TestDatabase | undefined;
+  beforeAll(async () => {
+    current = await target.create();
+  });
+  afterAll(async () => {
+    await current?.drop();
+  });
+  return {
+    get db() {
+      if (!current) throw new Error('the test database is not created yet (use it inside a test or a hook)');
+      return current.db;
+    },
+    get url() {
+      return current?.url;
+    },
+  };
+}

@@ -2,7 +2,7 @@
 // or read the one sensible way, and the rest of the file loads; the loads account adds up to
 // every physical line.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseTargets, type TestDatabase } from '../../support/databases.js';
+import { databaseTargets, useTestDatabase } from '../../support/databases.js';
 import { load, SAMPLE_HEADER, scratchDir } from './fixtures.js';
 import { scoreForTest } from '../../support/scoring.js';
 import { simulateDay } from '../../../src/application/usecases/simulate.js';
@@ -16,15 +16,9 @@ const tlcRow = (k: number, changes: Record<number, string> = {}) =>
     .join(',');
 
 describe.each(databaseTargets)('hostile rows on $name', (target) => {
-  let t: TestDatabase;
+  const t = useTestDatabase(target);
   const scratch = scratchDir();
-  beforeAll(async () => {
-    t = await target.create();
-  });
-  afterAll(async () => {
-    await t?.drop();
-    scratch.cleanup();
-  });
+  afterAll(() => scratch.cleanup());
 
   const rejectsOf = async (loadId: number | null) =>
     (await t.db.knex('ride_rejects').where({ load_id: loadId }).orderBy('line_number')).map((r: { line_number: number | string; reason_code: string; reason: string; raw: string }) => ({

@@ -2,7 +2,7 @@
 // parse but are implausible are loaded (the detector flags them by rule). Either way the account
 // adds up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseTargets, type TestDatabase } from '../../support/databases.js';
+import { databaseTargets, useTestDatabase } from '../../support/databases.js';
 import { load, SAMPLE_HEADER, scratchDir } from './fixtures.js';
 
 const GOOD = '1,2021-01-05 10:00:00,2021-01-05 10:12:00,1,2.10,1,N,142,43,2,8,3,0.5,0,0,0.3,11.8,2.5';
@@ -35,15 +35,9 @@ const IMPLAUSIBLE = [
 ];
 
 describe.each(databaseTargets)('malformed rows on $name', (target) => {
-  let t: TestDatabase;
+  const t = useTestDatabase(target);
   const scratch = scratchDir();
-  beforeAll(async () => {
-    t = await target.create();
-  });
-  afterAll(async () => {
-    await t?.drop();
-    scratch.cleanup();
-  });
+  afterAll(() => scratch.cleanup());
 
   it('rejects each kind with its reason, loads the implausible ones, and the account adds up', async () => {
     const lines = [SAMPLE_HEADER, GOOD, ...MALFORMED.map(([line]) => line), ...IMPLAUSIBLE, '1,2021-01-05 11:00:00,2021-01-0'];

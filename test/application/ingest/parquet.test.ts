@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parquetWriteFile } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
-import { databaseTargets, type TestDatabase } from '../../support/databases.js';
+import { databaseTargets, useTestDatabase } from '../../support/databases.js';
 import { load, SAMPLE_LINES, scratchDir, tableCounts, TLC_SAMPLE } from './fixtures.js';
 
 const ROWS = 3000;
@@ -50,15 +50,9 @@ function writeTlcParquet(filename: string, nullDistanceAt: number): void {
 }
 
 describe.each(databaseTargets)('TLC Parquet on $name', (target) => {
-  let t: TestDatabase;
+  const t = useTestDatabase(target);
   const scratch = scratchDir();
-  beforeAll(async () => {
-    t = await target.create();
-  });
-  afterAll(async () => {
-    await t?.drop();
-    scratch.cleanup();
-  });
+  afterAll(() => scratch.cleanup());
 
   it('round-trips: every value as written, the same ids as the CSV edition', async () => {
     const file = `${scratch.dir}/yellow_tripdata_2021-01.parquet`;

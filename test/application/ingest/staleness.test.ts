@@ -1,7 +1,7 @@
 // Rides loaded into a day that was already scored make its flags stale: the load says so, and
 // records it on its loads row.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseTargets, type TestDatabase } from '../../support/databases.js';
+import { databaseTargets, useTestDatabase } from '../../support/databases.js';
 import { simulateDay } from '../../../src/application/usecases/simulate.js';
 import { scoreForTest } from '../../support/scoring.js';
 import { DEFAULT_DETECTOR } from '../../../src/compute/detectOutliers.js';
@@ -10,15 +10,9 @@ import { load, scratchDir } from './fixtures.js';
 const DAY = '2021-03-10';
 
 describe.each(databaseTargets)('stale days on $name', (target) => {
-  let t: TestDatabase;
+  const t = useTestDatabase(target);
   const scratch = scratchDir();
-  beforeAll(async () => {
-    t = await target.create();
-  });
-  afterAll(async () => {
-    await t?.drop();
-    scratch.cleanup();
-  });
+  afterAll(() => scratch.cleanup());
 
   const score = async () => {
     const run = await scoreForTest(t.db, { serviceDate: DAY, params: { ...DEFAULT_DETECTOR }, trigger: 'test' });

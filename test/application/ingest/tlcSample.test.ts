@@ -3,22 +3,16 @@
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseTargets, type TestDatabase } from '../../support/databases.js';
+import { databaseTargets, useTestDatabase } from '../../support/databases.js';
 import { load, SAMPLE_LINES, scratchDir, tableCounts, TLC_SAMPLE } from './fixtures.js';
 
 const DATA_ROWS = SAMPLE_LINES.length - 1; // the header aside; the last line has no line break
 const LAST_LINE = SAMPLE_LINES.length;
 
 describe.each(databaseTargets)('the TLC yellow sample on $name', (target) => {
-  let t: TestDatabase;
+  const t = useTestDatabase(target);
   const scratch = scratchDir();
-  beforeAll(async () => {
-    t = await target.create();
-  });
-  afterAll(async () => {
-    await t?.drop();
-    scratch.cleanup();
-  });
+  afterAll(() => scratch.cleanup());
 
   it('loads with every row accounted for, the cut last line rejected with its reason', async () => {
     const result = await load(t.db, TLC_SAMPLE);

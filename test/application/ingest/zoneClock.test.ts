@@ -1,7 +1,7 @@
 // The loader resolves wall-clock times to instants itself (rows go in by COPY): it must agree with
 // PostgreSQL's `at time zone` everywhere, the daylight-saving gaps and overlaps included.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseTargets, type TestDatabase } from '../../support/databases.js';
+import { databaseTargets, useTestDatabase } from '../../support/databases.js';
 import { ZoneClock } from '../../../src/application/ingest/zoneClock.js';
 
 const ZONES = ['America/New_York', 'Europe/Berlin', 'Australia/Lord_Howe', 'Asia/Kolkata', 'UTC'];
@@ -18,13 +18,7 @@ function wallTimes(): string[] {
 }
 
 describe.each(databaseTargets)('zone clock against $name', (target) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await target.create();
-  });
-  afterAll(async () => {
-    await t?.drop();
-  });
+  const t = useTestDatabase(target);
 
   it.each(ZONES)('resolves wall-clock times and local dates in %s as PostgreSQL does', async (zone) => {
     const times = wallTimes();

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { databaseTargets, type TestDatabase } from '../../support/databases.js';
+import { databaseTargets, useTestDatabase } from '../../support/databases.js';
 import { TAXI_ZONES } from '../../../migrations/data/taxiZones.js';
 import { ZONE_LOOKUP } from './fixtures.js';
 
@@ -19,13 +19,7 @@ describe('the zone lookup compiled into the migrations', () => {
 });
 
 describe.each(databaseTargets)('zones on $name', (target) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await target.create();
-  });
-  afterAll(async () => {
-    await t?.drop();
-  });
+  const t = useTestDatabase(target);
 
   it('holds every zone, so rides can be joined to their pickup and dropoff zones', async () => {
     const rows = await t.db.knex('zones').select('location_id', 'borough', 'zone', 'service_zone').orderBy('location_id');
