@@ -100,7 +100,35 @@ export function isTransient(code: string | undefined, message = ''): boolean {
   return (code !== undefined && TRANSIENT_CODES.has(code)) || /Connection terminated|connection refused|ECONNRESET/i.test(message);
 }
 
+// Runs that failed while the server was away could not be marked failed then: they are kept per
+// handle and recorded by the next attempt or the next day scored on it, once the server is back,
+// so that a restart does not leave them 'running' for as long as the process lives (a scheduler
+// lives for months). What is still unrecorded when the process ends, the next scheduler start
+// marks failed (markAbandonedRuns).
+const unrecordedFailures = new WeakMap<Database, Map<number, unknown>>();
+
+async function recordFailuresLeftOver(db: Database, log: Logger | undefined): Promise<void> {
+  const pending = unrecordedFailures.get(db);
+  if (!pending) return;
+  for (const [runId, error] of pending) {
+    try {
+      await finishRunFailed(db, runId, error);
+      pending.delete(runId);
+      log?.info({ runId }, 'recorded as failed a run that failed while the database was away');
+    } catch {
+      return; // still away: the next call tries again
+    }
+  }
+}
+
 export async function scoreDay(db: Database, day: string, options: ScoreDayOptions): Promise<DayOutcome> {
+  const log = options.log;
+  const outcome = await scoreDayWithRetries(db, day, options);
+  await recordFailuresLeftOver(db, log);
+  return outcome;
+}
+
+async function scoreDayWithRetries(db: Database, day: string, options: ScoreDayOptions): Promise<DayOutcome> {
   const log = options.log;
   const maxAttempts = options.maxAttempts ?? 3;
   let backoff = options.backoffMs ?? 500;
@@ -108,6 +136,7 @@ export async function scoreDay(db: Database, day: string, options: ScoreDayOptio
     let release: Awaited<ReturnType<Database['tryLock']>>;
     try {
       release = await db.tryLock(LOCKS.scoreDay(day));
+      await recordFailuresLeftOver(db, log);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (attempt < maxAttempts && isTransient((error as { code?: string }).code, message)) {
@@ -207,8 +236,10 @@ async function runDetector(db: Database, serviceDate: string, options: ScoreDayO
     const code = (error as { code?: unknown } | null)?.code;
     if (typeof code === 'string') run.errorCode = code;
     await finishRunFailed(db, runId, error).catch(() => {
-      // The database itself is gone: the run stays 'running', recognisably unfinished, and the
-      // next scheduler start marks it failed (markAbandonedRuns).
+      // The database itself is away (restarting): recorded later (recordFailuresLeftOver).
+      let pending = unrecordedFailures.get(db);
+      if (!pending) unrecordedFailures.set(db, (pending = new Map()));
+      pending.set(runId, error);
     });
   }
   run.timings.totalSeconds = since(started);
