@@ -73,14 +73,17 @@ describe.skipIf(!postgresBin)('server restarts and terminated sessions (a throwa
     const said = () => (proc ? `; stdout: ${proc.output.stdout.slice(-1500)}; stderr: ${proc.output.stderr.slice(-1500)}` : '');
     const started = Date.now();
     while (!(await check().catch(() => false))) {
-      if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}${said()}`);
+      if (Date.now() - started > timeoutMs) {
+        const sessions = await server.query(`select application_name, state, wait_event_type, left(query, 80) as query from pg_stat_activity where backend_type = 'client backend'`);
+        throw new Error(`timed out waiting for ${what}${said()}; sessions: ${JSON.stringify(sessions)}`);
+      }
       if (child && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`the process ended before ${what}${said()}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
   const activity = (app: string) =>
     server.query<{ state: string; query: string; wait_event_type: string | null; xact: boolean }>(
-      `select state, query, wait_event_type, backend_xact_start is not null as xact from pg_stat_activity where application_name = $1`,
+      `select state, query, wait_event_type, xact_start is not null as xact from pg_stat_activity where application_name = $1`,
       [app],
     );
 

@@ -96,8 +96,14 @@ const TRANSIENT_CODES = new Set([
   '08006',
 ]);
 
+// The same, told by the message where the driver gives no code: a connection that died under a
+// transaction surfaces as knex's failed ROLLBACK ("Client has encountered a connection error and
+// is not queryable"), with the server's 57P01 lost on the way.
+const TRANSIENT_MESSAGES =
+  /Connection terminated|connection refused|ECONNRESET|not queryable|terminating connection due to administrator command|the database system is (starting up|shutting down|in recovery mode)/i;
+
 export function isTransient(code: string | undefined, message = ''): boolean {
-  return (code !== undefined && TRANSIENT_CODES.has(code)) || /Connection terminated|connection refused|ECONNRESET/i.test(message);
+  return (code !== undefined && TRANSIENT_CODES.has(code)) || TRANSIENT_MESSAGES.test(message);
 }
 
 // Runs that failed while the server was away could not be marked failed then: they are kept per
