@@ -389,6 +389,11 @@ describe.skipIf(!postgresBin)('server restarts and terminated sessions (a throwa
         await server.restart();
         await new Promise((r) => setTimeout(r, 1500));
         await server.terminate('rs-schedule');
+        // down for a few ticks: they fail (the database cannot be opened), the scheduler goes on
+        await server.stop();
+        await cli.waitFor('tick failed');
+        await new Promise((r) => setTimeout(r, 1500));
+        await server.start();
         // rides for a day within the catch-up window, after the restart: a later tick scores them
         await simulateDay(db, { serviceDate: earlier, rides: 3_000, seed: 31, timeZone: 'UTC' });
         await cli.waitFor(`scored ${earlier}`);
@@ -396,7 +401,9 @@ describe.skipIf(!postgresBin)('server restarts and terminated sessions (a throwa
         cli.child.kill('SIGTERM');
       }
       const run = await cli.exited;
+      // stopped while idle it exits 0, while a tick runs 1 when any day or tick failed (schedule.ts)
       expectCleanExit(run, [0, 1]);
+      expect(run.stdout).toMatch(/cannot open the database/);
       expect(await unscored(earlier)).toBe(0);
       expect((await runsOf(earlier)).map((r) => r.status)).toContain('succeeded');
       for (const day of [justEnded, earlier]) expect((await runsOf(day)).filter((r) => r.status === 'running')).toEqual([]);
