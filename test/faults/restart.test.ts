@@ -349,6 +349,7 @@ describe.skipIf(!postgresBin)('server restarts and terminated sessions (a throwa
 
     it('load interrupted by a restart: nothing of the file kept, exit 1 with a clear message; a re-run loads it', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'ridescan-load-'));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
       const lines = ['ride_id,taxi_id,pickup_at,dropoff_at,distance_km'];
       for (let i = 0; i < 300_000; i++) {
         const minute = i % 1380;
@@ -375,7 +376,6 @@ describe.skipIf(!postgresBin)('server restarts and terminated sessions (a throwa
       const again = await runCliProcess(['load', file], env(app));
       expect(again.code).toBe(0);
       expect(await rideCount('2021-06-01')).toBe(300_000);
-      rmSync(dir, { recursive: true, force: true });
     });
 
     it('the scheduler (cron every second) keeps ticking across a restart and scores the days after it', async () => {
