@@ -98,11 +98,45 @@ const TRANSIENT_CODES = new Set([
   '08006',
 ]);
 
+// The same, told by the message where the driver gives no code: a connection that died under a
+// transaction surfaces as knex's failed ROLLBACK ("Client has encountered a connection error and
+// is not queryable"), with the server's 57P01 lost on the way.
+const TRANSIENT_MESSAGES =
+  /Connection terminated|connection refused|ECONNRESET|not queryable|terminating connection due to administrator command|the database system is (starting up|shutting down|in recovery mode)/i;
+
 export function isTransient(code: string | undefined, message = ''): boolean {
-  return (code !== undefined && TRANSIENT_CODES.has(code)) || /Connection terminated|connection refused|ECONNRESET/i.test(message);
+  return (code !== undefined && TRANSIENT_CODES.has(code)) || TRANSIENT_MESSAGES.test(message);
+}
+
+// Runs that failed while the server was away could not be marked failed then: they are kept per
+// handle and recorded by the next attempt or the next day scored on it, once the server is back,
+// so that a restart does not leave them 'running' for as long as the process lives (a scheduler
+// lives for months). What is still unrecorded when the process ends, the next scheduler start
+// marks failed (markAbandonedRuns).
+const unrecordedFailures = new WeakMap<Database, Map<number, unknown>>();
+
+async function recordFailuresLeftOver(db: Database, log: Logger | undefined): Promise<void> {
+  const pending = unrecordedFailures.get(db);
+  if (!pending) return;
+  for (const [runId, error] of pending) {
+    try {
+      await finishRunFailed(db, runId, error);
+      pending.delete(runId);
+      log?.info({ runId }, 'recorded as failed a run that failed while the database was away');
+    } catch {
+      return; // still away: the next call tries again
+    }
+  }
 }
 
 export async function scoreDay(db: Database, day: string, options: ScoreDayOptions): Promise<DayOutcome> {
+  const log = options.log;
+  const outcome = await scoreDayWithRetries(db, day, options);
+  await recordFailuresLeftOver(db, log);
+  return outcome;
+}
+
+async function scoreDayWithRetries(db: Database, day: string, options: ScoreDayOptions): Promise<DayOutcome> {
   const log = options.log;
   const maxAttempts = options.maxAttempts ?? 3;
   let backoff = options.backoffMs ?? 500;
@@ -110,6 +144,7 @@ export async function scoreDay(db: Database, day: string, options: ScoreDayOptio
     let release: Awaited<ReturnType<Database['tryLock']>>;
     try {
       release = await db.tryLock(LOCKS.scoreDay(day));
+      await recordFailuresLeftOver(db, log);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (attempt < maxAttempts && isTransient((error as { code?: string }).code, message)) {
@@ -220,8 +255,10 @@ async function runDetector(db: Database, serviceDate: string, options: ScoreDayO
     const code = (error as { code?: unknown } | null)?.code;
     if (typeof code === 'string') run.errorCode = code;
     await finishRunFailed(db, runId, error).catch(() => {
-      // The database itself is gone: the run stays 'running', recognisably unfinished, and the
-      // next scheduler start marks it failed (markAbandonedRuns).
+      // The database itself is away (restarting): recorded later (recordFailuresLeftOver).
+      let pending = unrecordedFailures.get(db);
+      if (!pending) unrecordedFailures.set(db, (pending = new Map()));
+      pending.set(runId, error);
     });
   }
   run.timings.totalSeconds = since(started);
