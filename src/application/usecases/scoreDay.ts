@@ -140,19 +140,23 @@ async function scoreDayWithRetries(db: Database, day: string, options: ScoreDayO
   const log = options.log;
   const maxAttempts = options.maxAttempts ?? 3;
   let backoff = options.backoffMs ?? 500;
+  /** Whether a failure of this attempt is worth another; waits the backoff first when it is. */
+  const retry = async (attempt: number, code: string | undefined, message: string, runId?: number): Promise<boolean> => {
+    if (attempt >= maxAttempts || !isTransient(code, message)) return false;
+    log?.warn({ day, runId, attempt, error: message, retryInMs: backoff }, 'transient database error, retrying');
+    await sleep(backoff);
+    backoff *= 2;
+    return true;
+  };
   for (let attempt = 1; ; attempt++) {
     let release: Awaited<ReturnType<Database['tryLock']>>;
+    let run: DayRun;
     try {
       release = await db.tryLock(LOCKS.scoreDay(day));
       await recordFailuresLeftOver(db, log);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (attempt < maxAttempts && isTransient((error as { code?: string }).code, message)) {
-        log?.warn({ day, attempt, error: message, retryInMs: backoff }, 'transient database error, retrying');
-        await sleep(backoff);
-        backoff *= 2;
-        continue;
-      }
+      const message = errorMessage(error);
+      if (await retry(attempt, errorCode(error), message)) continue;
       log?.error({ day, error: message, attempts: attempt }, 'day failed');
       return { day, status: 'failed', error: message, attempts: attempt };
     }
@@ -160,7 +164,6 @@ async function scoreDayWithRetries(db: Database, day: string, options: ScoreDayO
       log?.info({ day }, 'skipped: another process is scoring this day');
       return { day, status: 'skipped', why: 'locked by another process' };
     }
-    let run: DayRun;
     try {
       if (options.onlyIfNeeded) {
         const [status] = await dayStatuses(db, day, day);
@@ -172,13 +175,8 @@ async function scoreDayWithRetries(db: Database, day: string, options: ScoreDayO
       run = await runDetector(db, day, options);
     } catch (error) {
       // only the status check above can get here: the run itself never throws
-      const message = error instanceof Error ? error.message : String(error);
-      if (attempt < maxAttempts && isTransient((error as { code?: string }).code, message)) {
-        log?.warn({ day, attempt, error: message, retryInMs: backoff }, 'transient database error, retrying');
-        await sleep(backoff);
-        backoff *= 2;
-        continue;
-      }
+      const message = errorMessage(error);
+      if (await retry(attempt, errorCode(error), message)) continue;
       return { day, status: 'failed', error: message, attempts: attempt };
     } finally {
       await release();
@@ -197,16 +195,17 @@ async function scoreDayWithRetries(db: Database, day: string, options: ScoreDayO
       }
       return { day, status: 'succeeded', run, attempts: attempt };
     }
-    if (attempt < maxAttempts && isTransient(run.errorCode, run.error)) {
-      log?.warn({ day, runId: run.runId, attempt, error: run.error, retryInMs: backoff }, 'transient database error, retrying');
-      await sleep(backoff);
-      backoff *= 2;
-      continue;
-    }
+    if (await retry(attempt, run.errorCode, run.error ?? '', run.runId)) continue;
     log?.error({ day, runId: run.runId, error: run.error, attempts: attempt }, 'day failed');
     return { day, status: 'failed', error: run.error ?? 'unknown error', run, attempts: attempt };
   }
 }
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const errorCode = (error: unknown) => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+};
 
 /** One recorded run over a day, the lock already held. Never throws once the run is recorded. */
 async function runDetector(db: Database, serviceDate: string, options: ScoreDayOptions): Promise<DayRun> {
