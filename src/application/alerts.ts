@@ -75,7 +75,8 @@ export function commandAlertSender(command: string, log: Logger, timeoutMs = DEF
           if (stderr.length < 4000) stderr += d.toString();
         });
         child.on('error', (error) => finish({ error: error.message }));
-        child.on('exit', (code, signal) => finish(code === 0 ? null : { exitCode: code, signal: signal ?? undefined }));
+        // close, not exit: after its stderr is read to the end
+        child.on('close', (code, signal) => finish(code === 0 ? null : { exitCode: code, signal: signal ?? undefined }));
         // a command that does not read its stdin (EPIPE) is not a failure of the alert
         child.stdin?.on('error', () => {});
         child.stdin?.end(`${JSON.stringify(event)}\n`);
@@ -159,7 +160,10 @@ export function createAlerts(sender: AlertSender, options: { now?: () => Date } 
     async afterDay(db, outcome, trigger) {
       if (outcome.status === 'skipped') return;
       if (outcome.status === 'failed') {
-        const error = outcome.error.split('\n')[0].slice(0, 300);
+        // the driver's message can start with the statement ("update rides ... - disk on fire"):
+        // one line, and its end, which says what went wrong
+        const flat = outcome.error.replace(/\s+/g, ' ').trim();
+        const error = flat.length > 300 ? `…${flat.slice(-300)}` : flat;
         await emit(db, { kind: 'run_failed', day: outcome.day, runId: outcome.run?.runId ?? null, trigger, message: `ridescan: scoring ${outcome.day} failed: ${error}`, numbers: { attempts: outcome.attempts, rides: outcome.run?.rides ?? null, error } });
         return;
       }
