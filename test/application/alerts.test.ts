@@ -73,6 +73,15 @@ describe.each(processTargets)('alerts from ridescan schedule on $name', (target)
       expect(e.database).not.toMatch(/:postgres@/); // the password is redacted
       expect(Date.parse(e.at)).not.toBeNaN();
     }
+    // backfill tells the same command the same kinds of events
+    const backfillDir = mkdtempSync(join(tmpdir(), 'ridescan-alerts-'));
+    try {
+      const backfill = await runCli(['backfill', '--from', failing, '--to', good, '--json'], { ...environment.env, RIDESCAN_ALERT_COMMAND: `cat > '${backfillDir}'/event-$$.json` });
+      expect(backfill.code).toBe(1);
+      expect(readEvents(backfillDir).map((e) => `${e.day} ${e.kind} ${e.trigger}`)).toEqual([`${failing} run_failed backfill`, `${empty} no_rides backfill`]);
+    } finally {
+      rmSync(backfillDir, { recursive: true, force: true });
+    }
     await withDb(environment, async (db) => {
       // the failed run the event names is the one recorded
       const run = await db.knex('detection_runs').where({ id: failed.runId }).first();
