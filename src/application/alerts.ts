@@ -102,8 +102,8 @@ export const FLAG_RATE_MIN_HISTORY = 7;
 export const FLAG_RATE_K = 4;
 /**
  * The fixed band for a short history. The default detector flags rule breakers, DBSCAN noise and
- * clusters under 5% of the day: measured 3.9% on the TLC sample day (22,775 rides) and 1.5-4% on
- * simulated days; a day above 20% or with nothing flagged at all among many rides is a broken
+ * clusters under 5% of the day: measured 3.95% on the TLC sample day (22,775 rides) and 1.2-4.7%
+ * on simulated days (anomaly shares 0-5%); a day above 20% or with nothing flagged at all among many rides is a broken
  * feed or a broken detector rather than traffic.
  */
 export const FLAG_RATE_FIXED_BAND = { low: 0, high: 0.2 } as const;

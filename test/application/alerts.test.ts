@@ -15,6 +15,7 @@ import { resolveConfig } from '../../src/application/config.js';
 import { ConfigError } from '../../src/application/errors.js';
 import { nightlyTick } from '../../jobs/nightly.js';
 import { DEFAULT_DETECTOR } from '../../src/compute/detectorParams.js';
+import { scoreDay } from '../../src/application/usecases/scoreDay.js';
 import type { Database } from '../../src/storage/database.js';
 
 const today = localDateOf(new Date(), 'UTC');
@@ -130,6 +131,38 @@ describe.each(databaseTargets)('alert command bounds on $name', (target) => {
     const alerts2 = createAlerts(commandAlertSender('echo no route to host >&2; exit 7', failing.log, boundMs));
     await alerts2.afterDay(db, outcomes[0]!, 'backfill');
     expect(failing.lines.find((l) => l.msg === 'alert command failed; scoring goes on')).toMatchObject({ exitCode: 7, stderr: 'no route to host' });
+  });
+});
+
+describe.each(databaseTargets)('drift and flag-rate alerts on $name', (target) => {
+  let test: TestDatabase | undefined;
+  afterEach(async () => {
+    await test?.drop();
+    test = undefined;
+  });
+
+  it('a day with three times the usual anomalies is told as flag_rate (and drift), its usual neighbours are not', async () => {
+    test = await target.create();
+    const { db } = test;
+    const sent = createAlerts({ send: async () => {} });
+    const days = Array.from({ length: 9 }, (_, i) => `2022-07-${String(i + 1).padStart(2, '0')}`);
+    for (const [k, day] of days.entries()) {
+      // the last day: 15% anomalies where the others have 5% (measured: flag rates 3.9-4.7%, then
+      // 8.5%; at 30% the anomalies form clusters of their own and only drift tells)
+      await simulateDay(db, { serviceDate: day, rides: 1500, seed: k === 8 ? 209 : 200 + k, timeZone: 'UTC', anomalyShare: k === 8 ? 0.15 : 0.05 });
+      const outcome = await scoreDay(db, day, { params: { ...DEFAULT_DETECTOR }, trigger: 'backfill', maxAttempts: 1 });
+      await sent.afterDay(db, outcome, 'backfill');
+    }
+    const odd = sent.sent.filter((e) => e.day === days[8]);
+    expect(sent.sent.filter((e) => e.day !== days[8])).toEqual([]);
+    const flagRate = odd.find((e) => e.kind === 'flag_rate');
+    expect(flagRate).toBeDefined();
+    const n = flagRate!.numbers as { flagRate: number; high: number; basis: string; trailingDays: number };
+    expect(n.basis).toBe('trailing');
+    expect(n.trailingDays).toBe(8);
+    expect(n.flagRate).toBeGreaterThan(n.high);
+    expect(flagRate!.runId).toEqual(expect.any(Number));
+    expect(odd.map((e) => e.kind)).toContain('drift');
   });
 });
 
