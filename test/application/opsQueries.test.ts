@@ -71,7 +71,7 @@ describe.each(processTargets)('the ops queries and flag explanations on $name', 
 
   it('README has the queries this test runs', () => {
     const queries = readmeQueries();
-    expect(queries.length).toBeGreaterThanOrEqual(5);
+    expect(queries.length).toBeGreaterThanOrEqual(4);
     expect(queries.every((q) => q.sql.includes(`'${README_DAY}'`))).toBe(true);
     expect(queries.filter((q) => q.only).map((q) => q.only)).toEqual(['company', 'tlc']);
   });
