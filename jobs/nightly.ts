@@ -25,6 +25,7 @@ export async function nightlyTick(db: Database, options: NightlyTickOptions): Pr
   const firstEver = await firstServiceDay(db);
   const empty = firstEver === null ? [] : datesBetween(from, justEnded).filter((d) => d >= firstEver && !withRides.has(d));
   if (empty.length > 0) log.warn({ days: empty }, `no rides loaded for ${empty.join(', ')}: nothing to score there; load the rides, and the next tick scores them`);
+  await options.alerts?.daysWithoutRides(db, empty, 'schedule');
   const todo = statuses.filter((s) => s.state === 'never scored' || s.state === 'stale');
   log.info(
     { from, to: justEnded, days: todo.map((s) => `${s.day} (${s.state})`), daysWithoutRides: empty.length },
@@ -37,9 +38,10 @@ export async function nightlyTick(db: Database, options: NightlyTickOptions): Pr
       log.info({ day: status.day }, 'stopping: day left for the next tick');
       break;
     }
-    outcomes.push(
-      await scoreDay(db, status.day, { params: options.params, trigger: 'schedule', log, onlyIfNeeded: true, tensorBackend: options.tensorBackend }),
-    );
+    const outcome = await scoreDay(db, status.day, { params: options.params, trigger: 'schedule', log, onlyIfNeeded: true, tensorBackend: options.tensorBackend });
+    outcomes.push(outcome);
+    // bounded by the alert command's timeout: a hanging command delays the next day by at most that
+    await options.alerts?.afterDay(db, outcome, 'schedule');
   }
   return outcomes;
 }

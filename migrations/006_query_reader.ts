@@ -22,6 +22,8 @@ export const QUERY_OWNER_ROLE = 'ridescan_query_owner';
 export const READ_FUNCTION = 'ridescan_read';
 /** what the operations team may read; a migration that adds such a table or view adds it here */
 export const READER_RELATIONS = ['rides', 'ride_outliers', 'detection_runs', 'loads', 'ride_rejects', 'zones'];
+/** granted by later migrations (008: ride_flag_explanations); a DBA's setup statements grant them too */
+export const LATER_READER_RELATIONS = ['ride_flag_explanations'];
 
 // Returns at most max_rows + 1 rows (the extra one says "there is more"), so a capped query
 // stops the statement instead of materialising all of it; each row is the record's text form,
@@ -50,7 +52,7 @@ export function readerSetupSql(schema: string, login: string): string {
     `create role ${READER_ROLE} nologin;`,
     `create role ${QUERY_OWNER_ROLE} nologin in role ${READER_ROLE};`,
     `grant usage on schema ${s} to ${READER_ROLE};`,
-    `grant select on ${READER_RELATIONS.map((r) => `${s}.${r}`).join(', ')} to ${READER_ROLE};`,
+    `grant select on ${[...READER_RELATIONS, ...LATER_READER_RELATIONS].map((r) => `${s}.${r}`).join(', ')} to ${READER_ROLE};`,
     `grant create on schema ${s} to ${QUERY_OWNER_ROLE};`,
     `alter function ${s}.${READ_FUNCTION}(text, bigint) owner to ${QUERY_OWNER_ROLE};`,
     `revoke create on schema ${s} from ${QUERY_OWNER_ROLE};`,

@@ -8,6 +8,7 @@ import * as m004 from './004_run_monitoring.js';
 import * as m005 from './005_load_corrections.js';
 import * as m006 from './006_query_reader.js';
 import * as m007 from './007_no_rides_runs.js';
+import * as m008 from './008_flag_explanations.js';
 
 export interface Migration {
   name: string;
@@ -23,4 +24,5 @@ export const migrations: Migration[] = [
   { name: '005_load_corrections', ...m005 },
   { name: '006_query_reader', ...m006 },
   { name: '007_no_rides_runs', ...m007 },
+  { name: '008_flag_explanations', ...m008 },
 ];

@@ -46,6 +46,16 @@ const EnvironmentSchema = z.object({
   RIDESCAN_LOG_FORMAT: z.preprocess(blankAsUnset, z.enum(LOG_FORMATS, { message: 'must be json or pretty' }).optional()),
   RIDESCAN_LOG_LEVEL: z.preprocess(blankAsUnset, z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info')),
   RIDESCAN_TENSOR_BACKEND: z.preprocess(blankAsUnset, z.enum(TENSOR_BACKENDS, { message: `must be one of ${TENSOR_BACKENDS.join(', ')}` }).optional()),
+  // A blank value is unset (no alerts), like the others; a value that is set must be a command
+  // line /bin/sh can be handed: one line, no NUL (argv cannot carry one).
+  RIDESCAN_ALERT_COMMAND: z.preprocess(
+    blankAsUnset,
+    z
+      .string()
+      .trim()
+      .refine((v) => !/[\0\r\n]/.test(v), { message: 'must be one command line (no line breaks or NUL), run with /bin/sh -c; for more, point it at a script' })
+      .optional(),
+  ),
 });
 
 export interface RidescanConfig {
@@ -62,6 +72,8 @@ export interface RidescanConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   /** the TF.js backend to prefer; undefined = tfjs-node if installed, else wasm, else cpu */
   tensorBackend: (typeof TENSOR_BACKENDS)[number] | undefined;
+  /** run with /bin/sh -c, one JSON event on stdin, by schedule and backfill; undefined = no alerts */
+  alertCommand: string | undefined;
 }
 
 export function resolveConfig(env: NodeJS.ProcessEnv = process.env): RidescanConfig {
@@ -76,6 +88,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env): RidescanCon
     logFormat: e.RIDESCAN_LOG_FORMAT,
     logLevel: e.RIDESCAN_LOG_LEVEL,
     tensorBackend: e.RIDESCAN_TENSOR_BACKEND,
+    alertCommand: e.RIDESCAN_ALERT_COMMAND,
   };
 }
 

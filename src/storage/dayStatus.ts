@@ -90,3 +90,62 @@ export async function firstServiceDay(db: Database): Promise<string | null> {
   const { rows } = await db.knex.raw(`select to_char(min(service_date), 'YYYY-MM-DD') as day from rides`);
   return (rows as { day: string | null }[])[0]?.day ?? null;
 }
+
+// Per service day of a range with rides: how many are scored and flagged (one scan of the range's
+// rides, by the service_date index), and the flagged rides by reason.
+const DAY_COUNTS = `select to_char(service_date, 'YYYY-MM-DD') as day,
+    count(*) filter (where is_outlier is not null) as scored,
+    count(*) filter (where is_outlier) as outliers
+  from rides where service_date between :from::date and :to::date
+  group by service_date`;
+
+const DAY_REASONS = `select to_char(service_date, 'YYYY-MM-DD') as day, outlier_reason as reason, count(*) as n
+  from rides where is_outlier and service_date between :from::date and :to::date
+  group by service_date, outlier_reason
+  order by service_date, n desc, outlier_reason`;
+
+export interface DayOverview extends Omit<DayStatus, 'state'> {
+  /** empty: no rides and no run at all (nothing was loaded); the others as in DayStatus */
+  state: DayState | 'empty';
+  ridesScored: number;
+  outliers: number;
+  /** outliers / rides scored; null when no ride is scored */
+  flagRate: number | null;
+  /** flagged rides by reason, most frequent first */
+  reasons: { reason: string; rides: number }[];
+}
+
+/**
+ * Every calendar day of [from, to], days without rides included (`empty`), with its counts, flag
+ * rate and reasons: what `ridescan status` prints. One row per day is kept in memory.
+ */
+export async function dayOverview(db: Database, from: string, to: string, dates: string[]): Promise<DayOverview[]> {
+  const [statuses, counts, reasons] = [
+    await dayStatuses(db, from, to),
+    (await db.knex.raw(DAY_COUNTS, { from, to })).rows as { day: string; scored: string | number; outliers: string | number }[],
+    (await db.knex.raw(DAY_REASONS, { from, to })).rows as { day: string; reason: string | null; n: string | number }[],
+  ];
+  const statusOf = new Map(statuses.map((s) => [s.day, s]));
+  const countsOf = new Map(counts.map((c) => [c.day, c]));
+  const reasonsOf = new Map<string, { reason: string; rides: number }[]>();
+  for (const r of reasons) {
+    const list = reasonsOf.get(r.day) ?? [];
+    list.push({ reason: r.reason ?? 'unknown', rides: Number(r.n) });
+    reasonsOf.set(r.day, list);
+  }
+  return dates.map((day): DayOverview => {
+    const status = statusOf.get(day);
+    const c = countsOf.get(day);
+    const ridesScored = c ? Number(c.scored) : 0;
+    const outliers = c ? Number(c.outliers) : 0;
+    const base = status ?? { day, rides: 0, unscoredRides: 0, lastRun: null, lastSucceededRunId: null };
+    return {
+      ...base,
+      state: status?.state ?? 'empty',
+      ridesScored,
+      outliers,
+      flagRate: ridesScored > 0 ? outliers / ridesScored : null,
+      reasons: reasonsOf.get(day) ?? [],
+    };
+  });
+}

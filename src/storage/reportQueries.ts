@@ -168,6 +168,8 @@ export interface ScoredOutlier {
   /** zone name and borough, when the schema has zones and the ride a zone id */
   pickupZone: { zone: string; borough: string } | null;
   dropoffZone: { zone: string; borough: string } | null;
+  /** what a normal ride of its distance band was that day (ride_flag_explanations) */
+  expected: { distanceKm: number; durationMin: number; band: string } | null;
 }
 
 /** The day's outliers with a score (DBSCAN flags; rule flags have none), highest first. */
@@ -210,6 +212,19 @@ export async function topScoredOutliers(
   };
   const zone = (name: string | null | undefined, borough: string | null | undefined) =>
     name === null || name === undefined ? null : { zone: name, borough: borough ?? '' };
+  // the explanations of these rides only: the view groups the day's normal rides once
+  const explained = new Map<string, { distanceKm: number; durationMin: number; band: string }>();
+  if (rows.length > 0) {
+    const found = await db.knex('ride_flag_explanations')
+      .select('ride_id', 'expected_distance_km', 'expected_duration_min', 'distance_band')
+      .where('service_date', serviceDate)
+      .whereIn('ride_id', (rows as Row[]).map((r) => r.ride_id));
+    for (const e of found as { ride_id: string; expected_distance_km: number | null; expected_duration_min: number | null; distance_band: string }[]) {
+      if (e.expected_distance_km !== null && e.expected_duration_min !== null) {
+        explained.set(e.ride_id, { distanceKm: Number(e.expected_distance_km), durationMin: Number(e.expected_duration_min), band: e.distance_band });
+      }
+    }
+  }
   return (rows as Row[]).map((r) => ({
     rideId: r.ride_id,
     taxiId: r.taxi_id,
@@ -221,5 +236,6 @@ export async function topScoredOutliers(
     score: Number(r.outlier_score),
     pickupZone: zone(r.pickup_zone, r.pickup_borough),
     dropoffZone: zone(r.dropoff_zone, r.dropoff_borough),
+    expected: explained.get(r.ride_id) ?? null,
   }));
 }

@@ -175,3 +175,19 @@ export async function trailingSummaries(db: Database, serviceDate: string, days:
   const { rows } = await db.knex.raw(TRAILING_SUMMARIES, { day: serviceDate, days });
   return (rows as { feature_summary: Record<string, unknown> }[]).map((r) => r.feature_summary);
 }
+
+// The latest succeeded run's flag rate per day, for the days before :day (alerts' normal range).
+const TRAILING_FLAG_RATES = `select outliers::float8 / rides_scored as flag_rate from (
+    select distinct on (service_date) service_date, outliers, rides_scored
+    from detection_runs
+    where status = 'succeeded' and rides_scored > 0
+      and service_date < :day::date and service_date >= :day::date - :days::int
+    order by service_date, id desc
+  ) latest
+  order by service_date`;
+
+/** Flag rates (outliers / rides scored) of the days before `serviceDate`, from each day's latest succeeded run. */
+export async function trailingFlagRates(db: Database, serviceDate: string, days: number): Promise<number[]> {
+  const { rows } = await db.knex.raw(TRAILING_FLAG_RATES, { day: serviceDate, days });
+  return (rows as { flag_rate: number | string }[]).map((r) => Number(r.flag_rate));
+}

@@ -11,6 +11,9 @@ Environment:
   RIDESCAN_LOG_LEVEL   trace, debug, info, warn, error or fatal (default info)
   RIDESCAN_TENSOR_BACKEND  tensorflow, wasm or cpu: the TF.js backend to prefer (default: the
                   first of them that loads); the one used is recorded with each run
+  RIDESCAN_ALERT_COMMAND  a command line that \`schedule\` and \`backfill\` run with /bin/sh -c,
+                  one JSON event on its stdin per event (run_failed, no_rides, drift, flag_rate);
+                  killed after 10 s; its failure is logged and scoring goes on (default: unset)
 
 Exit codes:
   0  done

@@ -220,6 +220,7 @@ function topOutliersSection(model: ReportModel): string {
     '<th class="num">Speed<br>(km/h)</th>',
     '<th>Reason</th>',
     '<th class="num">Score</th>',
+    '<th>Expected <span class="tz">its distance band</span></th>',
     ...(withZones ? ['<th>Pickup zone</th>', '<th>Dropoff zone</th>'] : []),
   ].join('');
   const body = rows
@@ -230,14 +231,16 @@ function topOutliersSection(model: ReportModel): string {
         timestampIn(model.timeZone, r.pickupAt),
       )}</td><td class="num">${fixed(r.distanceKm, 2)}</td><td class="num">${fixed(r.durationMin, 1)}</td><td class="num">${
         r.speedKmh === null ? '–' : fixed(r.speedKmh, 1)
-      }</td><td>${swatch(r.reason)}${escapeHtml(r.reason)}</td><td class="num">${fixed(r.score, 2)}</td>${
+      }</td><td>${swatch(r.reason)}${escapeHtml(r.reason)}</td><td class="num">${fixed(r.score, 2)}</td><td class="expected">${
+        r.expected ? `${fixed(r.expected.distanceKm, 2)} km, ${fixed(r.expected.durationMin, 1)} min <span class="muted">(${escapeHtml(r.expected.band)})</span>` : '<span class="muted">–</span>'
+      }</td>${
         withZones ? zoneCell(r.pickupZone) + zoneCell(r.dropoffZone) : ''
       }</tr>`,
     )
     .join('\n');
   return `<section aria-labelledby="top-title">
   <h2 id="top-title">Top ${fmt(limit)} outliers by score</h2>
-  <p class="explain">Score: how far a ride lies from normal traffic (for DBSCAN flags, in units of eps: above 1 = outside it). Rides flagged by a rule (invalid or non-finite values, or past a limit) have no score; they are counted in the summary above.</p>
+  <p class="explain">Score: how far a ride lies from normal traffic (for DBSCAN flags, in units of eps: above 1 = outside it). Rides flagged by a rule (invalid or non-finite values, or past a limit) have no score; they are counted in the summary above. Expected: the median distance and duration of the day's normal rides in the ride's distance band (ride_flag_explanations).</p>
   ${
     rows.length === 0
       ? '<p class="empty">No outlier with a score on this day.</p>'

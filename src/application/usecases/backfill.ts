@@ -10,6 +10,7 @@ import { withDatabase } from '../openDatabase.js';
 import { scoreDay, type DayOutcome } from './scoreDay.js';
 import { datesBetween } from '../serviceDays.js';
 import type { Logger } from '../logger.js';
+import type { Alerts } from '../alerts.js';
 
 export interface BackfillSelection {
   from: string;
@@ -59,12 +60,15 @@ export interface BackfillOptions {
   onProgress?: (progress: BackfillProgress) => void;
   /** checked before each day: Ctrl-C lets the days in progress finish and starts no new one */
   shouldStop?: () => boolean;
+  /** told the range's days without rides, and each day's outcome (RIDESCAN_ALERT_COMMAND) */
+  alerts?: Alerts;
 }
 
 export async function runBackfill(db: Database, plan: PlannedDay[], options: BackfillOptions): Promise<DayOutcome[]> {
   const outcomes = new Map<string, DayOutcome>();
   for (const p of plan) if (p.action === 'skip') outcomes.set(p.day, { day: p.day, status: 'skipped', why: p.why ?? 'skipped' });
   const queue = plan.filter((p) => p.action === 'score');
+  await options.alerts?.daysWithoutRides(db, plan.filter((p) => p.action === 'skip' && p.state === 'no rides').map((p) => p.day), 'backfill');
   const progress = { daysDone: 0, daysToScore: queue.length, ridesDone: 0 };
   // More workers than the backend runs statements at once would only queue (PGlite: one).
   const workers = Math.min(db.profile.maxConcurrency, Math.max(1, options.concurrency));
@@ -84,6 +88,7 @@ export async function runBackfill(db: Database, plan: PlannedDay[], options: Bac
         tensorBackend: options.tensorBackend,
       });
       outcomes.set(item.day, outcome);
+      await options.alerts?.afterDay(db, outcome, 'backfill');
       progress.daysDone++;
       if (outcome.status === 'succeeded') progress.ridesDone += outcome.run.rides;
       options.onProgress?.({ ...progress, last: outcome });

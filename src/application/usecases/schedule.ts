@@ -12,6 +12,7 @@ import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { withDatabase } from '../openDatabase.js';
 import type { DayOutcome } from './scoreDay.js';
+import type { Alerts } from '../alerts.js';
 
 export interface NightlyTickOptions {
   now: Date;
@@ -22,6 +23,8 @@ export interface NightlyTickOptions {
   log: Logger;
   /** checked between days: a stopping scheduler starts no new day */
   shouldStop?: () => boolean;
+  /** told each day's outcome and the days without rides (RIDESCAN_ALERT_COMMAND) */
+  alerts?: Alerts;
 }
 
 /** A job the scheduler runs on every tick; defined in jobs/, wired in by the entry point. */
@@ -41,6 +44,8 @@ export interface SchedulerOptions {
   log: Logger;
   /** how long a run in progress may take to finish after SIGTERM/SIGINT */
   graceMs: number;
+  /** handed to every tick; kept for the scheduler's life, so an empty day is said once */
+  alerts?: Alerts;
 }
 
 export function validateCron(expression: string): void {
@@ -64,6 +69,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<ExitCode>
         tensorBackend: options.config.tensorBackend,
         log,
         shouldStop: () => stopping,
+        alerts: options.alerts,
       }),
     );
   const tickAndCount = async () => {

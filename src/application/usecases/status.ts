@@ -1,19 +1,25 @@
 // `ridescan status`: where the service days of a range stand, and the schedule's next tick.
 import cron from 'node-cron';
-import { dayStatuses, type DayStatus } from '../../storage/dayStatus.js';
+import { dayOverview, type DayOverview } from '../../storage/dayStatus.js';
 import type { RidescanConfig } from '../config.js';
 import { withDatabase } from '../openDatabase.js';
+import { datesBetween } from '../serviceDays.js';
 
 export interface StatusReport {
   database: string;
   from: string;
   to: string;
   nextTick: string | null;
-  days: DayStatus[];
+  /** every calendar day of the range, days without rides included */
+  days: DayOverview[];
 }
 
 export async function status(config: RidescanConfig, range: { from: string; to: string }): Promise<StatusReport> {
-  const days = await withDatabase(config, { requireSchema: true }, async (db) => ({ database: db.describe, days: await dayStatuses(db, range.from, range.to) }));
+  const dates = datesBetween(range.from, range.to);
+  const days = await withDatabase(config, { requireSchema: true }, async (db) => ({
+    database: db.describe,
+    days: await dayOverview(db, range.from, range.to, dates),
+  }));
   // a task only knows its next run once scheduled; it is destroyed before it could fire
   const probe = cron.schedule(config.cron, () => {}, { timezone: config.timeZone });
   const nextTick = probe.getNextRun()?.toISOString() ?? null;

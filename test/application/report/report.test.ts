@@ -117,6 +117,14 @@ describe.each(databaseTargets)('ridescan report on $name', (target) => {
     expect(report.html).toContain('Times Sq/Theatre District <span class="borough">Manhattan</span>');
   });
 
+  it('gives each listed outlier what was expected of it, as ride_flag_explanations has it', async () => {
+    const [top] = report.model.topOutliers.rows;
+    const view = await test.db.knex('ride_flag_explanations').where({ ride_id: top.rideId }).first();
+    expect(top.expected).toEqual({ distanceKm: view.expected_distance_km, durationMin: view.expected_duration_min, band: view.distance_band });
+    expect(report.model.topOutliers.rows.every((r) => r.expected !== null)).toBe(true);
+    expect(report.html).toContain(`${view.expected_distance_km.toFixed(2)} km, ${view.expected_duration_min.toFixed(1)} min`);
+  });
+
   it('shows the flag rate of the 30 days to the report day as the rides table has it', async () => {
     const listed = attributeRows(report.html, 'flag-rate');
     const from = dayBefore(scenario.reportDay, 29);

@@ -56,6 +56,8 @@ export function register(program: Command, context: CommandContext): void {
       // On a terminal the bar shows progress and only warnings are logged; otherwise a JSON
       // line per day goes to stderr and the results to stdout.
       const log = createLogger(config, logSink(io, 'err'), { level: interactive ? 'warn' : undefined });
+      const { createAlerts, commandAlertSender } = await import('../../alerts.js');
+      const alerts = config.alertCommand && !options.dryRun ? createAlerts(commandAlertSender(config.alertCommand, log)) : undefined;
       const started = performance.now();
       const cliProgress = interactive ? (await import('cli-progress')).default : null;
       const bar = cliProgress
@@ -84,6 +86,7 @@ export function register(program: Command, context: CommandContext): void {
             onlyIfNeeded: options.onlyMissing === true || options.stale === true,
             log,
             shouldStop: () => stopping,
+            alerts,
             onProgress: (p: BackfillProgress) => {
               if (p.daysDone === 1) bar?.start(p.daysToScore, 0, { rides: 0, ridesPerSecond: 0, day: '' });
               const seconds = (performance.now() - started) / 1000;

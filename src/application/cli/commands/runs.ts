@@ -27,7 +27,7 @@ export function register(program: Command, context: CommandContext): void {
       }
       context.io.out(
         formatTable(
-          ['run', 'day', 'status', 'trigger', 'rides', 'outliers', 'flags written', 'seconds', 'started (UTC)', 'drift', 'note'],
+          ['run', 'day', 'status', 'trigger', 'rides', 'outliers', 'flags written', 'parameters', 'seconds', 'started (UTC)', 'drift', 'note'],
           runs.map((r) => [
             `#${r.id}`,
             r.service_date,
@@ -36,6 +36,7 @@ export function register(program: Command, context: CommandContext): void {
             r.rides_scored?.toLocaleString('en-US') ?? '',
             r.outliers?.toLocaleString('en-US') ?? '',
             r.flags_written?.toLocaleString('en-US') ?? '',
+            resolvedParameters(r.algorithm, r.parameters),
             r.timings?.total_s !== undefined ? r.timings.total_s.toFixed(2) : '',
             new Date(r.started_at).toISOString().slice(0, 19).replace('T', ' '),
             r.drift_warning ? `DRIFT: ${(r.drift?.drifted ?? []).slice(0, 3).join(', ')}` : (r.drift?.verdict ?? ''),
@@ -44,4 +45,23 @@ export function register(program: Command, context: CommandContext): void {
         ),
       );
     });
+}
+
+/**
+ * What the detector decided, as resolved by the run ('auto' eps and min_samples as numbers, the
+ * sample size when the day was sampled); a run that did not finish has only what was asked for.
+ */
+export function resolvedParameters(algorithm: string, parameters: Record<string, unknown> | null): string {
+  const p = (parameters ?? {}) as Record<string, unknown> & {
+    resolved?: { dbscan?: { eps: number; minSamples: number; clusteredRides: number; sampled: boolean }; kmeans?: { k: number; contamination: number }; validRides?: number } | null;
+  };
+  const dbscan = p.resolved?.dbscan;
+  const kmeans = p.resolved?.kmeans;
+  if (dbscan) {
+    const sample = dbscan.sampled ? `sample ${dbscan.clusteredRides.toLocaleString('en-US')}` : 'no sample';
+    return `${algorithm} eps ${Number(dbscan.eps.toPrecision(3))}${p.eps === 'auto' ? ' (auto)' : ''} min_samples ${dbscan.minSamples}, ${sample}`;
+  }
+  if (kmeans) return `${algorithm} k ${kmeans.k} contamination ${kmeans.contamination}`;
+  const asked = [p.eps !== undefined ? `eps ${String(p.eps)}` : '', p.minSamples !== undefined ? `min_samples ${String(p.minSamples)}` : ''].filter(Boolean).join(' ');
+  return `${algorithm}${asked ? ` ${asked}` : ''}`;
 }

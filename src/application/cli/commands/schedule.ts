@@ -35,6 +35,8 @@ export function register(program: Command, context: CommandContext): void {
       const config = context.config();
       const { runScheduler } = await import('../../usecases/schedule.js');
       const { createLogger } = await import('../../logger.js');
+      const log = createLogger(config, logSink(context.io, 'out'));
+      const { createAlerts, commandAlertSender } = await import('../../alerts.js');
       const code = await runScheduler({
         job: await context.jobs.nightly(),
         config,
@@ -42,8 +44,9 @@ export function register(program: Command, context: CommandContext): void {
         catchUpDays: options.catchUpDays,
         once: options.once === true,
         params,
-        log: createLogger(config, logSink(context.io, 'out')),
+        log,
         graceMs: options.graceSeconds * 1000,
+        alerts: config.alertCommand ? createAlerts(commandAlertSender(config.alertCommand, log)) : undefined,
       });
       context.setExitCode(code);
     });
