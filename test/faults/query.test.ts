@@ -12,7 +12,7 @@ import knexFactory from 'knex';
 import { openDatabase, type Database } from '../../src/storage/database.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
 import { parseRecord } from '../../src/storage/readOnlyQuery.js';
-import { createServerSchema, serverUrl } from '../support/databases.js';
+import { createServerSchema, serverUrl, seedEmbeddedDataDir } from '../support/databases.js';
 import { runCli, runCliProcess, CLI } from '../support/runCli.js';
 
 const SERVICE_TZ = 'America/New_York';
@@ -29,6 +29,7 @@ interface QueryTarget {
 async function pgliteTarget(): Promise<QueryTarget> {
   const home = mkdtempSync(join(tmpdir(), 'ridescan-query-'));
   const dataDir = join(home, 'db');
+  await seedEmbeddedDataDir(dataDir);
   const withDb = async <T,>(fn: (db: Database) => Promise<T>) => {
     const db = await openDatabase({ dataDir });
     try {

@@ -3,7 +3,8 @@
 // schema, so test files can run in parallel on one server.
 import { randomBytes } from 'node:crypto';
 import knexFactory from 'knex';
-import { afterAll, beforeAll } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { openDatabase, type Database } from '../../src/storage/database.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
 
@@ -43,19 +44,12 @@ export async function createServerSchema(): Promise<{ url: string; drop(): Promi
   };
 }
 
-// Embedded databases made once per test worker and dumped, blank and migrated: every PGlite test
-// database starts from one (~1 s) instead of running initdb (and the migrations) again (~5-7 s).
+// Embedded databases made once per test run (test/globalSetup.ts) and dumped, blank and migrated:
+// every PGlite test database starts from one (~1 s) instead of running initdb (and the
+// migrations) again (~5-7 s of CPU each).
 const templates: { blank?: Promise<Blob>; migrated?: Promise<Blob> } = {};
 function template(kind: 'blank' | 'migrated'): Promise<Blob> {
-  templates[kind] ??= (async () => {
-    const db = await openDatabase({});
-    try {
-      if (kind === 'migrated') await migrateToLatest(db);
-      return await db.dump!();
-    } finally {
-      await db.close();
-    }
-  })();
+  templates[kind] ??= (async () => new Blob([new Uint8Array(await readFile(inject('embeddedTemplates')[kind]))]))();
   return templates[kind]!;
 }
 export const migratedTemplate = () => template('migrated');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/runCli.js';
-import { createServerSchema, serverUrl } from '../../support/databases.js';
+import { createServerSchema, serverUrl, seedEmbeddedDataDir } from '../../support/databases.js';
 
 const homes: string[] = [];
 function freshHome(): string {
@@ -14,6 +14,12 @@ function freshHome(): string {
 afterAll(() => {
   for (const dir of homes) rmSync(dir, { recursive: true, force: true });
 });
+/** A home whose embedded database exists but is not migrated, as after a first open (no initdb here). */
+async function seededHome(): Promise<string> {
+  const home = freshHome();
+  await seedEmbeddedDataDir(join(home, 'db'));
+  return home;
+}
 // An environment with no server configured: the embedded database in a fresh home.
 const embedded = (home: string) => ({ DATABASE_URL: undefined, RIDESCAN_HOME: home, RIDESCAN_TZ: undefined });
 
@@ -77,14 +83,14 @@ describe('ridescan CLI: help and usage errors', () => {
   });
 
   it('exits 3 with what to do when the schema is not migrated', async () => {
-    const run = await runCli(['detect', '--date', '2021-01-01'], embedded(freshHome()));
+    const run = await runCli(['detect', '--date', '2021-01-01'], embedded(await seededHome()));
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/ridescan migrate/);
   });
 });
 
 const targets: { name: string; env: () => Promise<Record<string, string | undefined>>; cleanup?: () => Promise<void> }[] = [
-  { name: 'pglite', env: async () => embedded(freshHome()) },
+  { name: 'pglite', env: async () => embedded(await seededHome()) },
 ];
 let dropServerSchema: (() => Promise<void>) | undefined;
 if (serverUrl) {

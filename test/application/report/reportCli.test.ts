@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/runCli.js';
-import { createServerSchema, serverUrl } from '../../support/databases.js';
+import { createServerSchema, serverUrl, seedEmbeddedDataDir } from '../../support/databases.js';
 import { defaultReportPath } from '../../../src/application/usecases/report.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ridescan-report-cli-'));
@@ -15,7 +15,14 @@ afterAll(async () => {
 });
 
 const targets: { name: string; env: () => Promise<Record<string, string | undefined>> }[] = [
-  { name: 'pglite', env: async () => ({ DATABASE_URL: undefined, RIDESCAN_HOME: mkdtempSync(join(dir, 'home-')), RIDESCAN_TZ: undefined }) },
+  {
+    name: 'pglite',
+    env: async () => {
+      const home = mkdtempSync(join(dir, 'home-'));
+      await seedEmbeddedDataDir(join(home, 'db'));
+      return { DATABASE_URL: undefined, RIDESCAN_HOME: home, RIDESCAN_TZ: undefined };
+    },
+  },
 ];
 if (serverUrl) {
   targets.push({
