@@ -63,7 +63,9 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
       program.outputHelp();
       return EXIT.usage;
     }
-    const name = argv.slice(2).find((a) => !a.startsWith('-'));
+    // the command's name is the first word; `ridescan help detect` asks for detect's help
+    const words = argv.slice(2).filter((a) => !a.startsWith('-'));
+    const name = words[0] === 'help' ? words[1] : words[0];
     const chosen = COMMANDS.find((c) => c.name === name);
     if (chosen) {
       // config.js brings zod and node-cron, which --help and --version do without

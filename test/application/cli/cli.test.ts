@@ -31,6 +31,9 @@ describe('ridescan CLI: help and usage errors', () => {
     const detect = await runCli(['detect', '--help'], embedded(freshHome()));
     expect(detect.code).toBe(0);
     for (const flag of ['--date', '--eps', '--min-samples', '--min-cluster-share', '--algorithm', '(default: "auto")']) expect(detect.stdout).toContain(flag);
+    const viaHelp = await runCli(['help', 'detect'], embedded(freshHome()));
+    expect(viaHelp.code).toBe(0);
+    expect(viaHelp.stdout).toContain('--min-samples');
   });
 
   it.each([

@@ -217,4 +217,24 @@ describe.each(databaseTargets)('scoreDay on $name', (target) => {
     const runsAfter = await t.db.knex('detection_runs').count<{ count: string }[]>('* as count');
     expect(Number(runsAfter[0].count)).toBe(Number(runsBefore[0].count));
   });
+
+  it('writes with nested loops off: a day beyond the statistics cannot get a quadratic plan', async () => {
+    let setting: string | undefined;
+    let plan = '';
+    const run = await scoreForTest(t.db, {
+      serviceDate: OTHER_DAY,
+      params: { ...params, minClusterShare: 0.2 },
+      trigger: 'test',
+      beforeCommit: async (trx) => {
+        setting = (await trx.raw('show enable_nestloop')).rows[0].enable_nestloop;
+        // the anti join of the write, on a day the statistics have never seen
+        const explained = await trx.raw(`explain select 1 from rides r where r.service_date = '2099-01-01' and r.is_outlier is null
+          and not exists (select 1 from ridescan_flag_stage s where s.ride_id = r.ride_id)`);
+        plan = (explained.rows as Record<string, string>[]).map((row) => Object.values(row)[0]).join('\n');
+      },
+    });
+    expect(run.status).toBe('succeeded');
+    expect(setting).toBe('off');
+    expect(plan).not.toMatch(/Nested Loop/);
+  });
 });
