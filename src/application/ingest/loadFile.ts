@@ -28,6 +28,8 @@ export interface FileLoadResult {
   ignoredColumns: string[];
   account: FileLoadAccount;
   seconds: number;
+  /** what the operator should know before trusting the result, in words */
+  warnings: string[];
 }
 
 export async function loadRideFile(db: Database, path: string, options: LoadFileOptions): Promise<FileLoadResult> {
@@ -63,5 +65,19 @@ export async function loadRideFile(db: Database, path: string, options: LoadFile
     ignoredColumns: file.ignoredColumns,
     account,
     seconds: (performance.now() - started) / 1000,
+    warnings: zoneWarnings(format, options.serviceTimeZone),
   };
+}
+
+/**
+ * TLC times are New York local time. Into service days of another zone they are cut at another
+ * hour (UTC: at 19:00 or 20:00 New York time), and each month grows a partial extra day; nothing
+ * else would say so.
+ */
+function zoneWarnings(format: FileLoadResult['format'], serviceTimeZone: string): string[] {
+  if (format === 'rides-csv' || serviceTimeZone === TLC_TIME_ZONE) return [];
+  return [
+    `TLC times are ${TLC_TIME_ZONE} local time, but service days here are in ${serviceTimeZone}: ` +
+      `the file's rides are cut into days at midnight ${serviceTimeZone}, not at midnight in New York. Set RIDESCAN_TZ=${TLC_TIME_ZONE} before the first load (docs/loading.md#time-zones)`,
+  ];
 }
