@@ -9,6 +9,7 @@ import { firstServiceDay } from '../storage/dayStatus.js';
 import { trailingFlagRates } from '../storage/runs.js';
 import type { DayOutcome } from './usecases/scoreDay.js';
 import type { Logger } from './logger.js';
+import { median as medianOf } from '../compute/compute_util.js';
 
 export type AlertKind = 'run_failed' | 'no_rides' | 'drift' | 'flag_rate';
 
@@ -115,21 +116,15 @@ export const FLAG_RATE_FIXED_BAND = { low: 0, high: 0.2 } as const;
  * alone. Median and MAD rather than mean and sd: one bad day in the window must not widen it.
  */
 export function flagRateRange(trailing: number[], rides: number): FlagRateRange {
-  const median = trailing.length ? quantile50(trailing) : null;
+  const median = trailing.length ? medianOf(trailing) : null;
   const centre = median ?? (FLAG_RATE_FIXED_BAND.low + FLAG_RATE_FIXED_BAND.high) / 2;
   const binomial = FLAG_RATE_K * Math.sqrt(Math.max(centre * (1 - centre), 0.01 * 0.99) / Math.max(1, rides));
   if (trailing.length < FLAG_RATE_MIN_HISTORY || median === null) {
     return { low: Math.max(0, FLAG_RATE_FIXED_BAND.low - binomial), high: Math.min(1, FLAG_RATE_FIXED_BAND.high + binomial), basis: 'fixed', trailingDays: trailing.length, median };
   }
-  const mad = quantile50(trailing.map((r) => Math.abs(r - median)));
+  const mad = medianOf(trailing.map((r) => Math.abs(r - median)));
   const half = FLAG_RATE_K * 1.4826 * mad + binomial;
   return { low: Math.max(0, median - half), high: Math.min(1, median + half), basis: 'trailing', trailingDays: trailing.length, median };
-}
-
-function quantile50(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 export interface Alerts {
