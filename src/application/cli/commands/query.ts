@@ -5,8 +5,7 @@ import { ENVIRONMENT_HELP, asNumber, parseWith, type CommandContext } from '../o
 import { formatTable } from '../format/table.js';
 
 // 10,000 rows is more than anyone reads in a terminal and a few MB at most; the hard ceiling keeps
-// formatTable (which spreads a column into Math.max) and the JSON text bounded: 150k rows used to
-// take 3.4 GB and overflow the stack.
+// the printed table and the JSON text bounded in memory: 150k rows used to take 3.4 GB.
 const DEFAULT_MAX_ROWS = 10_000;
 const MAX_MAX_ROWS = 50_000;
 const parseMaxRows = parseWith(
