@@ -7,13 +7,14 @@ import type { Database } from './database.js';
 // Per service day with rides, or with a run (a run that found no rides): counts, the last run
 // and the last succeeded run.
 const DAY_STATUS = `with ride_days as (
-    select service_date, count(*) as rides, count(*) filter (where is_outlier is null) as unscored
+    select service_date, count(*) as rides, count(*) filter (where is_outlier is null) as unscored,
+      count(*) filter (where is_outlier) as outliers
     from rides where service_date between :from::date and :to::date
     group by service_date
   ), days as (
     select * from ride_days
     union all
-    select distinct service_date, 0, 0 from detection_runs
+    select distinct service_date, 0, 0, 0 from detection_runs
     where service_date between :from::date and :to::date
       and service_date not in (select service_date from ride_days)
   ), last_run as (
@@ -25,7 +26,7 @@ const DAY_STATUS = `with ride_days as (
     where status = 'succeeded' and service_date between :from::date and :to::date
     group by service_date
   )
-  select to_char(d.service_date, 'YYYY-MM-DD') as day, d.rides, d.unscored,
+  select to_char(d.service_date, 'YYYY-MM-DD') as day, d.rides, d.unscored, d.outliers,
     lr.id as last_run_id, lr.status as last_status, lr.started_at as last_started_at,
     lr.finished_at as last_finished_at, lo.id as last_succeeded_run_id
   from days d
@@ -40,6 +41,8 @@ export interface DayStatus {
   day: string;
   rides: number;
   unscoredRides: number;
+  /** rides flagged as outliers by their latest scoring */
+  outliers: number;
   lastRun: { id: number; status: string; startedAt: Date; finishedAt: Date | null } | null;
   lastSucceededRunId: number | null;
   /**
@@ -57,6 +60,7 @@ export async function dayStatuses(db: Database, from: string, to: string): Promi
       day: string;
       rides: string | number;
       unscored: string | number;
+      outliers: string | number;
       last_run_id: string | number | null;
       last_status: string | null;
       last_started_at: Date | string | null;
@@ -70,6 +74,7 @@ export async function dayStatuses(db: Database, from: string, to: string): Promi
       day: r.day,
       rides: Number(r.rides),
       unscoredRides,
+      outliers: Number(r.outliers),
       lastRun:
         r.last_run_id === null
           ? null
@@ -91,14 +96,7 @@ export async function firstServiceDay(db: Database): Promise<string | null> {
   return (rows as { day: string | null }[])[0]?.day ?? null;
 }
 
-// Per service day of a range with rides: how many are scored and flagged (one scan of the range's
-// rides, by the service_date index), and the flagged rides by reason.
-const DAY_COUNTS = `select to_char(service_date, 'YYYY-MM-DD') as day,
-    count(*) filter (where is_outlier is not null) as scored,
-    count(*) filter (where is_outlier) as outliers
-  from rides where service_date between :from::date and :to::date
-  group by service_date`;
-
+// The flagged rides of each day of a range, by reason (the counts come with DAY_STATUS's scan).
 const DAY_REASONS = `select to_char(service_date, 'YYYY-MM-DD') as day, outlier_reason as reason, count(*) as n
   from rides where is_outlier and service_date between :from::date and :to::date
   group by service_date, outlier_reason
@@ -107,8 +105,8 @@ const DAY_REASONS = `select to_char(service_date, 'YYYY-MM-DD') as day, outlier_
 export interface DayOverview extends Omit<DayStatus, 'state'> {
   /** empty: no rides and no run at all (nothing was loaded); the others as in DayStatus */
   state: DayState | 'empty';
+  /** rides − unscored rides */
   ridesScored: number;
-  outliers: number;
   /** outliers / rides scored; null when no ride is scored */
   flagRate: number | null;
   /** flagged rides by reason, most frequent first */
@@ -120,13 +118,9 @@ export interface DayOverview extends Omit<DayStatus, 'state'> {
  * rate and reasons: what `ridescan status` prints. One row per day is kept in memory.
  */
 export async function dayOverview(db: Database, from: string, to: string, dates: string[]): Promise<DayOverview[]> {
-  const [statuses, counts, reasons] = [
-    await dayStatuses(db, from, to),
-    (await db.knex.raw(DAY_COUNTS, { from, to })).rows as { day: string; scored: string | number; outliers: string | number }[],
-    (await db.knex.raw(DAY_REASONS, { from, to })).rows as { day: string; reason: string | null; n: string | number }[],
-  ];
+  const statuses = await dayStatuses(db, from, to);
+  const reasons = (await db.knex.raw(DAY_REASONS, { from, to })).rows as { day: string; reason: string | null; n: string | number }[];
   const statusOf = new Map(statuses.map((s) => [s.day, s]));
-  const countsOf = new Map(counts.map((c) => [c.day, c]));
   const reasonsOf = new Map<string, { reason: string; rides: number }[]>();
   for (const r of reasons) {
     const list = reasonsOf.get(r.day) ?? [];
@@ -135,16 +129,13 @@ export async function dayOverview(db: Database, from: string, to: string, dates:
   }
   return dates.map((day): DayOverview => {
     const status = statusOf.get(day);
-    const c = countsOf.get(day);
-    const ridesScored = c ? Number(c.scored) : 0;
-    const outliers = c ? Number(c.outliers) : 0;
-    const base = status ?? { day, rides: 0, unscoredRides: 0, lastRun: null, lastSucceededRunId: null };
+    const base = status ?? { day, rides: 0, unscoredRides: 0, outliers: 0, lastRun: null, lastSucceededRunId: null };
+    const ridesScored = base.rides - base.unscoredRides;
     return {
       ...base,
       state: status?.state ?? 'empty',
       ridesScored,
-      outliers,
-      flagRate: ridesScored > 0 ? outliers / ridesScored : null,
+      flagRate: ridesScored > 0 ? base.outliers / ridesScored : null,
       reasons: reasonsOf.get(day) ?? [],
     };
   });
