@@ -250,9 +250,8 @@ async function runDetector(db: Database, serviceDate: string, options: ScoreDayO
     }
     run.status = 'succeeded';
   } catch (error) {
-    run.error = error instanceof Error ? error.message : String(error);
-    const code = (error as { code?: unknown } | null)?.code;
-    if (typeof code === 'string') run.errorCode = code;
+    run.error = errorMessage(error);
+    run.errorCode = errorCode(error);
     await finishRunFailed(db, runId, error).catch(() => {
       // The database itself is away (restarting): recorded later (recordFailuresLeftOver).
       let pending = unrecordedFailures.get(db);
