@@ -52,7 +52,6 @@ function template(kind: 'blank' | 'migrated'): Promise<Blob> {
   templates[kind] ??= (async () => new Blob([new Uint8Array(await readFile(inject('embeddedTemplates')[kind]))]))();
   return templates[kind]!;
 }
-export const migratedTemplate = () => template('migrated');
 
 /** A fresh, unmigrated embedded data directory at `dataDir`, closed again (for CLI tests). */
 export async function seedEmbeddedDataDir(dataDir: string): Promise<void> {
@@ -64,7 +63,7 @@ export const databaseTargets: DatabaseTarget[] = [
   {
     name: 'pglite',
     async create() {
-      const db = await openDatabase({ loadDataDir: await migratedTemplate() });
+      const db = await openDatabase({ loadDataDir: await template('migrated') });
       await migrateToLatest(db);
       return { db, drop: () => db.close() };
     },
