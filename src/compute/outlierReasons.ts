@@ -10,6 +10,8 @@ export const OUTLIER_REASONS = [
   'duration_limit', // longer than the limit (default 4 h) for a trip shorter than the long-trip distance (default 100 km)
   'zero_distance', // zero distance with a duration above the limit (default 10 min)
   'kmeans_distance', // k-means: among the contamination share of rides farthest from their centroid
+  'no_trip', // a no-trip record: (near) zero distance within the zero-distance duration limit (default under 0.1 km, 10 min)
+  'void_fare', // a voided or reversed charge: negative fare, or TLC payment type 6 (voided trip)
 ] as const;
 
 export type OutlierReason = (typeof OUTLIER_REASONS)[number];
@@ -26,4 +28,6 @@ export const RULE_REASONS: readonly OutlierReason[] = [
   'speed_limit',
   'duration_limit',
   'zero_distance',
+  'no_trip',
+  'void_fare',
 ];
