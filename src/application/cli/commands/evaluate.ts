@@ -1,5 +1,7 @@
 // `ridescan evaluate`: detection quality on simulated labelled days, in memory (no database). Runs the
 // chosen detector through detectOutliers, as `detect` does, beside the book's recipe on the same days.
+// `--scenario tlc` instead runs real TLC rides with injected anomalies through the whole pipeline, in a
+// throwaway embedded database (usecases/evaluateRealRides.ts).
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
 import { BOOK_RECIPE } from '../../../compute/detectOutliers.js';
@@ -8,7 +10,10 @@ import { SCENARIOS, SCENARIO_DESCRIPTIONS, type ScenarioName } from '../../../co
 import { initTensorBackend } from '../../../compute/tensorBackend.js';
 import { addDetectorOptions, describeDetector, detectorParamsFromFlags } from '../detectorOptions.js';
 import { formatTable } from '../format/table.js';
-import type { CommandContext } from '../options.js';
+import { asNumber, parseWith, type CommandContext } from '../options.js';
+import { logSink } from '../context.js';
+import { UsageError } from '../../errors.js';
+import type { DetectorParams } from '../../../compute/detectOutliers.js';
 
 /** comma-separated list of values of the schema */
 function listOf(schema: z.ZodType<number>, max: number) {
@@ -24,14 +29,21 @@ function listOf(schema: z.ZodType<number>, max: number) {
 }
 
 const RideCount = z.number().int('must be a whole number').min(20, 'must be at least 20').max(5_000_000, 'must be at most 5,000,000');
+// each kind gets this share of the rides; three kinds must leave most rides real
+const InjectShare = z.number().gt(0, 'must be greater than 0').max(0.1, 'must be at most 0.1 (each of the three kinds; beyond that the anomalies are no longer rare)');
 const Seed = z.number().int('must be a whole number').min(0, 'must be 0 or more').max(2 ** 32 - 1, 'must be below 2^32');
 
+/** the simulated scenarios, and tlc: real rides from --file */
+const SCENARIO_CHOICES = [...SCENARIOS, 'tlc'] as const;
+
 interface EvaluateOptions {
-  scenario: ScenarioName;
+  scenario: ScenarioName | 'tlc';
   rides: number[];
   seed: number[];
   compare: boolean;
   json?: boolean;
+  file?: string[];
+  injectShare: number;
   [flag: string]: unknown;
 }
 
@@ -43,15 +55,31 @@ export function register(program: Command, context: CommandContext): void {
       .command('evaluate')
       .description(
         'measure detection quality on simulated labelled days (no database): flagged, precision, recall, F1 and recall per ' +
-          "anomaly group, for the detector and for the book's recipe on the same days. Rule flags count as flags.",
+          "anomaly group, for the detector and for the book's recipe on the same days. Rule flags count as flags. " +
+          'With --scenario tlc: real TLC rides (--file) with anomalies injected into a seeded share, loaded and scored day by day ' +
+          "through the pipeline in a throwaway embedded database (never yours): recall per injected kind, and the share of real rides flagged.",
       )
-      .addOption(new Option('--scenario <name>', 'distributions of the simulated days').choices([...SCENARIOS]).default('book'))
+      .addOption(new Option('--scenario <name>', 'distributions of the simulated days, or tlc: real rides from --file').choices([...SCENARIO_CHOICES]).default('book'))
       .addOption(new Option('--rides <n[,n...]>', 'rides per day; several sizes make a sweep').argParser(listOf(RideCount, 12)).default([10_000], '10000'))
-      .addOption(new Option('--seed <s[,s...]>', 'random seeds; metrics are averaged over them').argParser(listOf(Seed, 50)).default([1], '1'))
-      .option('--no-compare', "do not run the book's recipe beside the detector")
+      .addOption(new Option('--seed <s[,s...]>', 'random seeds; metrics are averaged over them (tlc: one seed, of the injection)').argParser(listOf(Seed, 50)).default([1], '1'))
+      .addOption(
+        new Option('--file <path>', 'tlc: a TLC yellow or green trip file, CSV or Parquet; repeat for several (e.g. consecutive months)').argParser(
+          (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+        ),
+      )
+      .addOption(
+        new Option('--inject-share <share>', 'tlc: share of the rides given each injected kind (meter_running, odometer_jump, long_haul)')
+          .argParser(parseWith(InjectShare, asNumber))
+          .default(0.01),
+      )
+      .option('--no-compare', "do not run the book's recipe beside the detector (tlc never does)")
       .option('--json', 'print every run and the averages as JSON'),
-  ).action(async (options: EvaluateOptions) => {
+  ).action(async (options: EvaluateOptions, command: Command) => {
     const params = detectorParamsFromFlags(options);
+    const given = (flag: string) => command.getOptionValueSource(flag) === 'cli';
+    if (options.scenario === 'tlc') return evaluateTlc(options, params, given, context);
+    if (options.file) throw new UsageError('--file is for --scenario tlc (real rides); the simulated scenarios make their own');
+    if (given('injectShare')) throw new UsageError('--inject-share is for --scenario tlc');
     const detectors: NamedDetector[] = [{ name: params.algorithm ?? 'dbscan', params }];
     if (options.compare) detectors.push({ name: BOOK_RECIPE_NAME, params: BOOK_RECIPE });
     const backend = await initTensorBackend(context.config().tensorBackend);
@@ -75,6 +103,39 @@ export function register(program: Command, context: CommandContext): void {
     }
     context.io.out(formatEvaluation(options.scenario, options.seed, detectors, summary, backend));
   });
+}
+
+async function evaluateTlc(options: EvaluateOptions, params: DetectorParams, given: (flag: string) => boolean, context: CommandContext): Promise<void> {
+  if (!options.file || options.file.length === 0) throw new UsageError('--scenario tlc needs at least one --file (a TLC trip file)');
+  if (given('rides')) throw new UsageError('--rides is for the simulated scenarios; --scenario tlc has the rides of its --file');
+  if (options.seed.length !== 1) throw new UsageError('--seed: --scenario tlc takes one seed (each one is a whole load and scoring of the files)');
+  const { evaluateRealRides } = await import('../../usecases/evaluateRealRides.js');
+  const { formatRealRideEvaluation } = await import('../format/realRideEvaluation.js');
+  const { createLogger } = await import('../../logger.js');
+  const config = context.config();
+  // the pipeline logs each day at info; a person waiting sees the stages and warnings only
+  const log = createLogger(config, logSink(context.io, 'err'), { level: 'warn' });
+  const progress = !options.json && context.io.stderrIsTTY;
+  const result = await evaluateRealRides(config, {
+    files: options.file,
+    injectShare: options.injectShare,
+    seed: options.seed[0],
+    params,
+    log,
+    onStage: (message) => {
+      if (progress) process.stderr.write(`\r\x1b[K  ${message}`);
+    },
+    onDay: (p) => {
+      if (progress) process.stderr.write(`\r\x1b[K  ${p.daysDone}/${p.daysToScore} days scored (${p.last.day})`);
+    },
+  });
+  if (progress) process.stderr.write('\r\x1b[K');
+  const detector = describeDetector(params);
+  if (options.json) {
+    context.io.out(JSON.stringify({ scenario: 'tlc', detector, params, ...result }, null, 2));
+    return;
+  }
+  context.io.out(formatRealRideEvaluation(result, detector));
 }
 
 export function formatEvaluation(
