@@ -16,6 +16,7 @@ import type { Database } from '../../storage/database.js';
 import type { RidescanConfig } from '../config.js';
 import { UsageError, WorkFailedError } from '../errors.js';
 import { TLC_TIME_ZONE } from '../ingest/formats.js';
+import { inspectRideFile } from '../ingest/inspectFile.js';
 import { loadRideFile } from '../ingest/loadFile.js';
 import { UnreadableFileError } from '../ingest/unreadableFileError.js';
 import type { Logger } from '../logger.js';
@@ -84,6 +85,8 @@ const share = (part: number, whole: number) => (whole > 0 ? part / whole : NaN);
 
 /** `evaluate --scenario tlc`: the evaluation in a throwaway database, deleted afterwards. */
 export async function evaluateRealRides(base: RidescanConfig, options: RealRideEvaluationOptions): Promise<RealRideEvaluation> {
+  // a missing or foreign file is the user's mistake: said before a database is made
+  for (const path of options.files) checkFormat(path, (await inspectFile(path)).layout.format);
   // TLC times are New York's: days cut anywhere else would split every evening's traffic
   return withThrowawayDatabase(base, TLC_TIME_ZONE, ({ db, config }) => evaluateRealRidesIn(db, config, options));
 }
@@ -106,9 +109,7 @@ export async function evaluateRealRidesIn(db: Database, config: RidescanConfig, 
         dryRun: false,
         serviceTimeZone: config.timeZone,
         // before a row is read: the airport and fare figures need TLC's columns
-        onStart: (file) => {
-          if (file.layout.format === 'rides-csv') throw new UsageError(`--file ${path}: --scenario tlc takes TLC trip files (yellow or green, CSV or Parquet); this is a rides CSV`);
-        },
+        onStart: (file) => checkFormat(path, file.layout.format),
       });
     } catch (error) {
       if (error instanceof UnreadableFileError) throw new UsageError(`--file ${path}: ${error.message}`);
@@ -169,6 +170,19 @@ export async function evaluateRealRidesIn(db: Database, config: RidescanConfig, 
     ...figures(counts),
     seconds: { load: (loaded - started) / 1000, inject: (injected - loaded) / 1000, score: (scored - injected) / 1000, total: (performance.now() - started) / 1000 },
   };
+}
+
+async function inspectFile(path: string) {
+  try {
+    return await inspectRideFile(path, 'auto');
+  } catch (error) {
+    if (error instanceof UnreadableFileError) throw new UsageError(`--file ${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+function checkFormat(path: string, format: string): void {
+  if (format === 'rides-csv') throw new UsageError(`--file ${path}: --scenario tlc takes TLC trip files (yellow or green, CSV or Parquet); this is a rides CSV`);
 }
 
 /** The figures and the target checks from the counts. */
