@@ -113,8 +113,9 @@ async function evaluateTlc(options: EvaluateOptions, params: DetectorParams, giv
   const { formatRealRideEvaluation } = await import('../format/realRideEvaluation.js');
   const { createLogger } = await import('../../logger.js');
   const config = context.config();
-  // the pipeline logs each day at info; a person waiting sees the stages and warnings only
-  const log = createLogger(config, logSink(context.io, 'err'), { level: 'warn' });
+  // the pipeline logs each day at info and drift at warn: on a throwaway copy with anomalies put in
+  // and sampled days, neither is news; a failure is
+  const log = createLogger(config, logSink(context.io, 'err'), { level: 'error' });
   const progress = !options.json && context.io.stderrIsTTY;
   const result = await evaluateRealRides(config, {
     files: options.file,

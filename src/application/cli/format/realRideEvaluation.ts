@@ -49,6 +49,7 @@ export function formatRealRideEvaluation(e: RealRideEvaluation, detector: string
         ['busiest day', s.busiest?.day ?? '', s.busiest ? int(s.busiest.rides) : '', s.busiest ? int(s.busiest.flagged) : '', pct(s.busiest?.rate ?? NaN), ratio(s.busiestOverMedian)],
       ],
     ),
+    ...(s.days - s.partialDays < 2 ? ['(one full day: the day-to-day figures and their target say nothing here)'] : []),
     '',
     'flags by reason',
   );
