@@ -35,6 +35,9 @@ const REASON_STYLES: Record<OutlierReason, CategoryStyle> = {
   duration_limit: { color: '#7a5195', shape: 'triangle-left' },
   zero_distance: { color: '#a6761d', shape: 'wedge' },
   kmeans_distance: { color: '#56b4e9', shape: 'triangle-down' },
+  no_trip: { color: '#8c6d31', shape: 'triangle' },
+  // a five-pointed star (a Vega shape may be an SVG path in a unit square about the origin)
+  void_fare: { color: '#b2182b', shape: 'M0,-1L0.24,-0.33L0.95,-0.31L0.38,0.12L0.59,0.81L0,0.4L-0.59,0.81L-0.38,0.12L-0.95,-0.31L-0.24,-0.33Z' },
 };
 // Reasons a later detector may add before this list knows them: still drawn, in other colours.
 const OTHER_STYLES: CategoryStyle[] = [
