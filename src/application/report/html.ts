@@ -311,7 +311,8 @@ function ruleFlaggedSection(model: ReportModel): string {
   const body = rows
     .map((r) => {
       const cells = rideCells(model, r, model.ruleFlagged);
-      return `<tr data-ride-id="${escapeHtml(r.rideId)}" data-reason="${escapeHtml(r.reason)}">${cells.lead}${cells.tail}</tr>`;
+      const fare = model.ruleFlagged.withFares ? ` data-fare="${r.fareAmount ?? ''}" data-ratecode="${r.ratecodeId ?? ''}"` : '';
+      return `<tr data-ride-id="${escapeHtml(r.rideId)}" data-reason="${escapeHtml(r.reason)}"${fare}>${cells.lead}${cells.tail}</tr>`;
     })
     .join('\n');
   const more = total - rows.length;
