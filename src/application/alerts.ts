@@ -10,6 +10,8 @@ import { trailingFlagRates } from '../storage/runs.js';
 import type { DayOutcome } from './usecases/scoreDay.js';
 import type { Logger } from './logger.js';
 import { median as medianOf } from '../compute/compute_util.js';
+import { robustRange } from '../compute/monitoring/robustRange.js';
+import { driftWarnings } from '../compute/monitoring/driftMessage.js';
 
 export type AlertKind = 'run_failed' | 'no_rides' | 'drift' | 'flag_rate';
 
@@ -122,9 +124,8 @@ export function flagRateRange(trailing: number[], rides: number): FlagRateRange 
   if (trailing.length < FLAG_RATE_MIN_HISTORY || median === null) {
     return { low: Math.max(0, FLAG_RATE_FIXED_BAND.low - binomial), high: Math.min(1, FLAG_RATE_FIXED_BAND.high + binomial), basis: 'fixed', trailingDays: trailing.length, median };
   }
-  const mad = medianOf(trailing.map((r) => Math.abs(r - median)));
-  const half = FLAG_RATE_K * 1.4826 * mad + binomial;
-  return { low: Math.max(0, median - half), high: Math.min(1, median + half), basis: 'trailing', trailingDays: trailing.length, median };
+  const range = robustRange(trailing, FLAG_RATE_K, { widen: binomial });
+  return { low: Math.max(0, range.low), high: Math.min(1, range.high), basis: 'trailing', trailingDays: trailing.length, median };
 }
 
 export interface Alerts {
@@ -169,13 +170,15 @@ export function createAlerts(sender: AlertSender, options: { now?: () => Date } 
         return;
       }
       if (run.drift?.drift) {
+        const warnings = driftWarnings(run.drift);
         await emit(db, {
           kind: 'drift',
           day: outcome.day,
           runId: run.runId,
           trigger,
-          message: `ridescan: ${outcome.day} drifted from the trailing days on ${run.drift.drifted.join(', ')}`,
-          numbers: { drifted: run.drift.drifted, verdict: run.drift.verdict, signals: run.drift.signals.filter((x) => x.drift), rides: run.rides, outliers: run.outliers },
+          // what moved, by how much, against what range: the first sentence in the line, all in numbers
+          message: `ridescan: ${outcome.day} drifted: ${warnings.join('; ')}`,
+          numbers: { drifted: run.drift.drifted, warnings, verdict: run.drift.verdict, trailingDays: run.drift.trailingDays, signals: run.drift.signals.filter((x) => x.drift), rides: run.rides, outliers: run.outliers },
         });
       }
       if (run.rides > 0) {

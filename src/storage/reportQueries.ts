@@ -1,5 +1,5 @@
 // The SQL behind `ridescan report`: what one service day is made of, a bounded set of rides to
-// plot, the flag rate of the days before it and the day's top outliers. Every query reads at most
+// plot, the flag rate of the days before it, the day's top outliers and its rule-flagged rides. Every query reads at most
 // one day of rides; a day may hold a million, so sampling happens here and not in the caller.
 import type { Database } from './database.js';
 
@@ -81,18 +81,23 @@ export async function plotSample(
 
 export interface FlagRateDay {
   day: string;
+  /** rides the day holds now (scored or not) */
+  rides: number;
   /** status of the day's latest run, null when it has none */
   lastRunStatus: string | null;
   /** the latest succeeded run: its flags are the day's current flags */
   succeededRunId: number | null;
   ridesScored: number | null;
   outliers: number | null;
+  /** the latest succeeded run's outliers per reason; null without one */
+  outliersByReason: Record<string, number> | null;
 }
 
 /**
- * Every day of the `days` ending at `lastDay`, with what its latest succeeded run scored. Read
- * from detection_runs, not rides: counting flags over 30 days of rides would read 30 million
- * rows to draw one chart, while each succeeded run recorded its counts when it wrote the flags.
+ * Every day of the `days` ending at `lastDay`, with what its latest succeeded run scored. Flags are
+ * read from detection_runs, not rides: counting flags over 30 days of rides would read every row,
+ * while each succeeded run recorded its counts when it wrote the flags. The rides per day are a
+ * count over the service_date index alone (no row is read where the visibility map allows).
  */
 export async function flagRateDays(db: Database, lastDay: string, days: number): Promise<FlagRateDay[]> {
   const { rows } = await db.knex.raw(
@@ -104,28 +109,52 @@ export async function flagRateDays(db: Database, lastDay: string, days: number):
        from detection_runs where service_date between :lastDay::date - (:days::int - 1) and :lastDay::date
        order by service_date, id desc
      ), last_ok as (
-       select distinct on (service_date) service_date, id, rides_scored, outliers
+       select distinct on (service_date) service_date, id, rides_scored, outliers, outliers_by_reason
        from detection_runs
        where status = 'succeeded' and service_date between :lastDay::date - (:days::int - 1) and :lastDay::date
        order by service_date, id desc
+     ), ride_days as (
+       select service_date, count(*) as rides
+       from rides where service_date between :lastDay::date - (:days::int - 1) and :lastDay::date
+       group by service_date
      )
-     select to_char(days.day, 'YYYY-MM-DD') as day, lr.status as last_status, lo.id as run_id,
-            lo.rides_scored, lo.outliers
+     select to_char(days.day, 'YYYY-MM-DD') as day, coalesce(rd.rides, 0) as rides, lr.status as last_status,
+            lo.id as run_id, lo.rides_scored, lo.outliers, lo.outliers_by_reason
      from days
+     left join ride_days rd on rd.service_date = days.day
      left join last_run lr on lr.service_date = days.day
      left join last_ok lo on lo.service_date = days.day
      order by days.day`,
     { lastDay, days },
   );
-  return (
-    rows as { day: string; last_status: string | null; run_id: number | null; rides_scored: number | null; outliers: number | null }[]
-  ).map((r) => ({
+  type Row = {
+    day: string;
+    rides: number | string;
+    last_status: string | null;
+    run_id: number | null;
+    rides_scored: number | null;
+    outliers: number | null;
+    outliers_by_reason: Record<string, number> | string | null;
+  };
+  return (rows as Row[]).map((r) => ({
     day: r.day,
+    rides: Number(r.rides),
     lastRunStatus: r.last_status,
     succeededRunId: r.run_id === null ? null : Number(r.run_id),
     ridesScored: r.rides_scored === null ? null : Number(r.rides_scored),
     outliers: r.outliers === null ? null : Number(r.outliers),
+    outliersByReason: r.run_id === null ? null : countsByReason(r.outliers_by_reason),
   }));
+}
+
+/** jsonb arrives parsed from a server and PGlite alike; a text copy (an old driver setting) is parsed here. */
+function countsByReason(value: Record<string, number> | string | null): Record<string, number> {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  const out: Record<string, number> = {};
+  if (parsed && typeof parsed === 'object') {
+    for (const [reason, count] of Object.entries(parsed)) if (Number.isFinite(Number(count))) out[reason] = Number(count);
+  }
+  return out;
 }
 
 /** The id of the day's latest succeeded run, whose flags the rides table holds. */
@@ -137,11 +166,18 @@ export async function latestSucceededRunId(db: Database, serviceDate: string): P
   return row?.id === null || row?.id === undefined ? null : Number(row.id);
 }
 
+export interface OptionalColumns {
+  /** rides carry pickup/dropoff zone ids and the zones table names them */
+  zones: boolean;
+  /** rides carry the TLC fare and rate code */
+  fares: boolean;
+}
+
 /**
- * Whether rides carry pickup/dropoff zone ids and the zones table names them. Asked of the
- * catalogue rather than assumed, so that the report works on a schema without them.
+ * Which optional columns the schema has: zone ids with the zones table, and the TLC fare and rate
+ * code. Asked of the catalogue rather than assumed, so that the report works on a schema without them.
  */
-export async function zoneNamesAvailable(db: Database): Promise<boolean> {
+export async function optionalColumns(db: Database): Promise<OptionalColumns> {
   const { rows } = await db.knex.raw(
     `select
        (select count(*) from information_schema.columns
@@ -149,13 +185,50 @@ export async function zoneNamesAvailable(db: Database): Promise<boolean> {
           and column_name in ('pickup_zone_id', 'dropoff_zone_id'))::int as zone_columns,
        (select count(*) from information_schema.columns
         where table_schema = current_schema() and table_name = 'zones'
-          and column_name in ('location_id', 'zone', 'borough'))::int as zone_table_columns`,
+          and column_name in ('location_id', 'zone', 'borough'))::int as zone_table_columns,
+       (select count(*) from information_schema.columns
+        where table_schema = current_schema() and table_name = 'rides'
+          and column_name in ('fare_amount', 'ratecode_id'))::int as fare_columns`,
   );
-  const row = rows[0] as { zone_columns: number; zone_table_columns: number };
-  return Number(row.zone_columns) === 2 && Number(row.zone_table_columns) === 3;
+  const row = rows[0] as { zone_columns: number; zone_table_columns: number; fare_columns: number };
+  return { zones: Number(row.zone_columns) === 2 && Number(row.zone_table_columns) === 3, fares: Number(row.fare_columns) === 2 };
 }
 
-export interface ScoredOutlier {
+/** The listed rides' columns, the optional ones as the schema allows. */
+function rideColumns(columns: OptionalColumns): { select: string; joins: string } {
+  const zone = columns.zones
+    ? `, pz.zone as pickup_zone, pz.borough as pickup_borough, dz.zone as dropoff_zone, dz.borough as dropoff_borough`
+    : '';
+  const fare = columns.fares ? `, r.fare_amount, r.ratecode_id` : '';
+  return {
+    select: `r.ride_id, r.taxi_id, r.pickup_at, r.distance_km, r.duration_min,
+            case when r.duration_min > 0 then r.distance_km / (r.duration_min / 60) end as speed_kmh,
+            r.outlier_reason, r.outlier_score ${zone} ${fare}`,
+    joins: columns.zones
+      ? `left join zones pz on pz.location_id = r.pickup_zone_id
+         left join zones dz on dz.location_id = r.dropoff_zone_id`
+      : '',
+  };
+}
+
+type RideRow = {
+  ride_id: string;
+  taxi_id: string | null;
+  pickup_at: Date | string;
+  distance_km: number;
+  duration_min: number;
+  speed_kmh: number | null;
+  outlier_reason: string | null;
+  outlier_score: number | null;
+  pickup_zone?: string | null;
+  pickup_borough?: string | null;
+  dropoff_zone?: string | null;
+  dropoff_borough?: string | null;
+  fare_amount?: number | null;
+  ratecode_id?: number | null;
+};
+
+export interface ListedRide {
   rideId: string;
   taxiId: string | null;
   pickupAt: Date;
@@ -164,68 +237,18 @@ export interface ScoredOutlier {
   /** km/h; null when the duration is not positive */
   speedKmh: number | null;
   reason: string;
-  score: number;
   /** zone name and borough, when the schema has zones and the ride a zone id */
   pickupZone: { zone: string; borough: string } | null;
   dropoffZone: { zone: string; borough: string } | null;
-  /** what a normal ride of its distance band was that day (ride_flag_explanations) */
-  expected: { distanceKm: number; durationMin: number; band: string } | null;
+  /** TLC rides: the metered fare (USD) and RatecodeID; null for rides without them */
+  fareAmount: number | null;
+  ratecodeId: number | null;
 }
 
-/** The day's outliers with a score (DBSCAN flags; rule flags have none), highest first. */
-export async function topScoredOutliers(
-  db: Database,
-  serviceDate: string,
-  limit: number,
-  options: { withZones: boolean },
-): Promise<ScoredOutlier[]> {
-  const zoneColumns = options.withZones
-    ? `, pz.zone as pickup_zone, pz.borough as pickup_borough, dz.zone as dropoff_zone, dz.borough as dropoff_borough`
-    : '';
-  const zoneJoins = options.withZones
-    ? `left join zones pz on pz.location_id = r.pickup_zone_id
-       left join zones dz on dz.location_id = r.dropoff_zone_id`
-    : '';
-  const { rows } = await db.knex.raw(
-    `select r.ride_id, r.taxi_id, r.pickup_at, r.distance_km, r.duration_min,
-            case when r.duration_min > 0 then r.distance_km / (r.duration_min / 60) end as speed_kmh,
-            r.outlier_reason, r.outlier_score ${zoneColumns}
-     from rides r ${zoneJoins}
-     where r.service_date = ?::date and r.is_outlier and r.outlier_score is not null
-     order by r.outlier_score desc, r.ride_id
-     limit ?`,
-    [serviceDate, limit],
-  );
-  type Row = {
-    ride_id: string;
-    taxi_id: string | null;
-    pickup_at: Date | string;
-    distance_km: number;
-    duration_min: number;
-    speed_kmh: number | null;
-    outlier_reason: string | null;
-    outlier_score: number;
-    pickup_zone?: string | null;
-    pickup_borough?: string | null;
-    dropoff_zone?: string | null;
-    dropoff_borough?: string | null;
-  };
+function listedRide(r: RideRow): ListedRide {
   const zone = (name: string | null | undefined, borough: string | null | undefined) =>
     name === null || name === undefined ? null : { zone: name, borough: borough ?? '' };
-  // the explanations of these rides only: the view groups the day's normal rides once
-  const explained = new Map<string, { distanceKm: number; durationMin: number; band: string }>();
-  if (rows.length > 0) {
-    const found = await db.knex('ride_flag_explanations')
-      .select('ride_id', 'expected_distance_km', 'expected_duration_min', 'distance_band')
-      .where('service_date', serviceDate)
-      .whereIn('ride_id', (rows as Row[]).map((r) => r.ride_id));
-    for (const e of found as { ride_id: string; expected_distance_km: number | null; expected_duration_min: number | null; distance_band: string }[]) {
-      if (e.expected_distance_km !== null && e.expected_duration_min !== null) {
-        explained.set(e.ride_id, { distanceKm: Number(e.expected_distance_km), durationMin: Number(e.expected_duration_min), band: e.distance_band });
-      }
-    }
-  }
-  return (rows as Row[]).map((r) => ({
+  return {
     rideId: r.ride_id,
     taxiId: r.taxi_id,
     pickupAt: new Date(r.pickup_at),
@@ -233,9 +256,87 @@ export async function topScoredOutliers(
     durationMin: r.duration_min,
     speedKmh: r.speed_kmh,
     reason: r.outlier_reason ?? 'unknown',
-    score: Number(r.outlier_score),
     pickupZone: zone(r.pickup_zone, r.pickup_borough),
     dropoffZone: zone(r.dropoff_zone, r.dropoff_borough),
+    fareAmount: r.fare_amount === null || r.fare_amount === undefined ? null : Number(r.fare_amount),
+    ratecodeId: r.ratecode_id === null || r.ratecode_id === undefined ? null : Number(r.ratecode_id),
+  };
+}
+
+/** The statement `ridescan query` can run to list every ride of the day with one of these reasons. */
+export function reasonRidesSql(serviceDate: string, reasons: readonly string[]): string {
+  const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
+  return `select ride_id, taxi_id, pickup_at, distance_km, duration_min, outlier_reason
+from rides
+where service_date = ${quote(serviceDate)} and outlier_reason in (${reasons.map(quote).join(', ')})
+order by outlier_reason, pickup_at, ride_id`;
+}
+
+/**
+ * The day's rides flagged for one of `reasons` (the rule reasons: they have no score), in the order
+ * of `reasons`, then by pickup: at most `limit`, with how many there are in all.
+ */
+export async function ridesWithReasons(
+  db: Database,
+  serviceDate: string,
+  reasons: readonly string[],
+  limit: number,
+  columns: OptionalColumns,
+): Promise<{ rows: ListedRide[]; total: number }> {
+  if (reasons.length === 0) return { rows: [], total: 0 };
+  const { select, joins } = rideColumns(columns);
+  // one placeholder per reason: knex would expand an array bound to one `?` into a list anyway
+  const list = `array[${reasons.map(() => '?').join(', ')}]::text[]`;
+  const [listed, counted] = await Promise.all([
+    db.knex.raw(
+      `select ${select}
+       from rides r ${joins}
+       where r.service_date = ?::date and r.is_outlier and r.outlier_reason = any(${list})
+       order by array_position(${list}, r.outlier_reason), r.pickup_at, r.ride_id
+       limit ?`,
+      [serviceDate, ...reasons, ...reasons, limit],
+    ),
+    db.knex.raw(`select count(*)::int as n from rides where service_date = ?::date and is_outlier and outlier_reason = any(${list})`, [
+      serviceDate,
+      ...reasons,
+    ]),
+  ]);
+  return { rows: (listed.rows as RideRow[]).map(listedRide), total: Number(counted.rows[0].n) };
+}
+
+export interface ScoredOutlier extends ListedRide {
+  score: number;
+  /** what a normal ride of its distance band was that day (ride_flag_explanations) */
+  expected: { distanceKm: number; durationMin: number; band: string } | null;
+}
+
+/** The day's outliers with a score (DBSCAN flags; rule flags have none), highest first. */
+export async function topScoredOutliers(db: Database, serviceDate: string, limit: number, columns: OptionalColumns): Promise<ScoredOutlier[]> {
+  const { select, joins } = rideColumns(columns);
+  const { rows } = await db.knex.raw(
+    `select ${select}
+     from rides r ${joins}
+     where r.service_date = ?::date and r.is_outlier and r.outlier_score is not null
+     order by r.outlier_score desc, r.ride_id
+     limit ?`,
+    [serviceDate, limit],
+  );
+  // the explanations of these rides only: the view groups the day's normal rides once
+  const explained = new Map<string, { distanceKm: number; durationMin: number; band: string }>();
+  if (rows.length > 0) {
+    const found = await db.knex('ride_flag_explanations')
+      .select('ride_id', 'expected_distance_km', 'expected_duration_min', 'distance_band')
+      .where('service_date', serviceDate)
+      .whereIn('ride_id', (rows as RideRow[]).map((r) => r.ride_id));
+    for (const e of found as { ride_id: string; expected_distance_km: number | null; expected_duration_min: number | null; distance_band: string }[]) {
+      if (e.expected_distance_km !== null && e.expected_duration_min !== null) {
+        explained.set(e.ride_id, { distanceKm: Number(e.expected_distance_km), durationMin: Number(e.expected_duration_min), band: e.distance_band });
+      }
+    }
+  }
+  return (rows as RideRow[]).map((r) => ({
+    ...listedRide(r),
+    score: Number(r.outlier_score),
     expected: explained.get(r.ride_id) ?? null,
   }));
 }

@@ -163,6 +163,17 @@ describe.each(databaseTargets)('drift and flag-rate alerts on $name', (target) =
     expect(n.flagRate).toBeGreaterThan(n.high);
     expect(flagRate!.runId).toEqual(expect.any(Number));
     expect(odd.map((e) => e.kind)).toContain('drift');
+    // the drift alert says what moved and against what range, as the run recorded it
+    const drift = odd.find((e) => e.kind === 'drift')!;
+    const [run] = await db.knex('detection_runs').where({ id: drift.runId });
+    const recorded = run.drift as { drifted: string[]; trailingDays: number; signals: { metric: string; feature: string; drift: boolean; value: number; low: number; high: number }[] };
+    const warnings = (drift.numbers as { warnings: string[] }).warnings;
+    expect(warnings).toHaveLength(recorded.drifted.length);
+    expect(drift.message).toBe(`ridescan: ${days[8]} drifted: ${warnings.join('; ')}`);
+    const first = recorded.signals.find((s) => s.metric === recorded.drifted[0])!;
+    expect(first.value < first.low || first.value > first.high).toBe(true);
+    const unit = '(%| min| km| km/h)';
+    expect(warnings[0]).toMatch(new RegExp(`^${first.feature} [\\d.,]+${unit} is (above|below) its normal range [\\d.,]+–[\\d.,]+${unit} \\(trailing ${recorded.trailingDays} days, median ± 3 `));
   });
 });
 

@@ -7,14 +7,19 @@ import {
   dayComposition,
   flagRateDays,
   latestSucceededRunId,
+  optionalColumns,
   plotSample,
+  reasonRidesSql,
+  ridesWithReasons,
   topScoredOutliers,
-  zoneNamesAvailable,
   type FlagRateDay,
+  type ListedRide,
   type ScoredOutlier,
 } from '../../storage/reportQueries.js';
-import { flagRateSpec, orderReasons, renderSvg, scatterAxes, scatterSpec, NORMAL, type AxisScale } from './charts.js';
+import { RULE_REASONS } from '../../compute/outlierReasons.js';
+import { historySpec, orderReasons, renderSvg, scatterAxes, scatterSpec, NORMAL, type AxisScale } from './charts.js';
 import { renderReportHtml } from './html.js';
+import { driftWarningsOfRun } from './runDrift.js';
 
 /** Normal rides drawn in the scatter: enough to show the shape of the day's traffic. */
 export const NORMAL_PLOT_LIMIT = 5_000;
@@ -22,6 +27,8 @@ export const NORMAL_PLOT_LIMIT = 5_000;
 export const REASON_PLOT_LIMIT = 10_000;
 export const FLAG_RATE_DAYS = 30;
 export const TOP_OUTLIERS = 50;
+/** Rule-flagged rides listed; the rest are counted, with the SQL that lists them all. */
+export const RULE_FLAGGED_LIMIT = 100;
 
 export interface ReportOptions {
   serviceDate: string;
@@ -30,7 +37,6 @@ export interface ReportOptions {
   generatedAt?: Date;
 }
 
-/** The day cannot be reported on: it has no rides, or no run has looked at it. */
 /** The day cannot be reported on (no rides, never scored): the command fails with exit 1. */
 export class ReportUnavailableError extends WorkFailedError {
   constructor(message: string) {
@@ -66,8 +72,29 @@ export interface ReportModel {
     categories: CategoryCount[];
     scales: { x: AxisScale; y: AxisScale };
   };
-  flagRate: { svg: string; days: FlagRateDay[] };
-  topOutliers: { rows: ScoredOutlier[]; limit: number; withZones: boolean };
+  /** the flags run's drift warnings, one sentence per drifted metric (none without drift) */
+  driftWarnings: string[];
+  /** the trailing days: rides, flag rate by reason */
+  flagRate: { svg: string; days: FlagRateDay[]; reasons: string[] };
+  topOutliers: { rows: ScoredOutlier[]; limit: number } & ShownColumns;
+  /** rides flagged by a rule (no score): the first `limit`, the count of all, the SQL listing all */
+  ruleFlagged: { rows: ListedRide[]; total: number; limit: number; sql: string } & ShownColumns;
+}
+
+/** Optional columns shown only when a listed ride has a value for them. */
+export interface ShownColumns {
+  /** TLC records have no taxi id */
+  withTaxi: boolean;
+  withZones: boolean;
+  withFares: boolean;
+}
+
+function shownColumns(rows: ListedRide[]): ShownColumns {
+  return {
+    withTaxi: rows.some((r) => r.taxiId !== null),
+    withZones: rows.some((r) => r.pickupZone || r.dropoffZone),
+    withFares: rows.some((r) => r.fareAmount !== null || r.ratecodeId !== null),
+  };
 }
 
 export interface Report {
@@ -91,19 +118,18 @@ export async function buildReport(db: Database, options: ReportOptions): Promise
       `service day ${serviceDate} has ${rides.toLocaleString('en-US')} rides but no detection run: run \`ridescan detect --date ${serviceDate}\` first`,
     );
   }
-  const [flagsRun, points, days, top] = await Promise.all([
+  const columns = await optionalColumns(db);
+  const [flagsRun, points, days, top, ruleFlagged] = await Promise.all([
     latestRun.status === 'succeeded' ? latestRun : latestSucceededRun(db, serviceDate),
     plotSample(db, serviceDate, { normalLimit: NORMAL_PLOT_LIMIT, perReasonLimit: REASON_PLOT_LIMIT }),
     flagRateDays(db, serviceDate, FLAG_RATE_DAYS),
-    zoneNamesAvailable(db).then(async (withZones) => ({
-      withZones,
-      rows: await topScoredOutliers(db, serviceDate, TOP_OUTLIERS, { withZones }),
-    })),
+    topScoredOutliers(db, serviceDate, TOP_OUTLIERS, columns),
+    ridesWithReasons(db, serviceDate, RULE_REASONS, RULE_FLAGGED_LIMIT, columns),
   ]);
   const categories = countCategories(composition, points);
   const scales = scatterAxes(points);
   const scatterSvg = await renderSvg(scatterSpec(points, scales));
-  const flagRateSvg = await renderSvg(flagRateSpec(days, serviceDate));
+  const historySvg = await renderSvg(historySpec(days, serviceDate));
 
   const model: ReportModel = {
     serviceDate,
@@ -114,8 +140,16 @@ export async function buildReport(db: Database, options: ReportOptions): Promise
     rides,
     unscored: composition.filter((row) => row.isOutlier === null).reduce((sum, row) => sum + row.rides, 0),
     scatter: { svg: scatterSvg, plotted: points.length, categories, scales },
-    flagRate: { svg: flagRateSvg, days },
-    topOutliers: { rows: top.rows, limit: TOP_OUTLIERS, withZones: top.withZones && top.rows.some((r) => r.pickupZone || r.dropoffZone) },
+    driftWarnings: flagsRun ? driftWarningsOfRun(flagsRun) : [],
+    flagRate: { svg: historySvg, days, reasons: orderReasons(days.flatMap((d) => Object.keys(d.outliersByReason ?? {}))) },
+    topOutliers: { rows: top, limit: TOP_OUTLIERS, ...shownColumns(top) },
+    ruleFlagged: {
+      rows: ruleFlagged.rows,
+      total: ruleFlagged.total,
+      limit: RULE_FLAGGED_LIMIT,
+      sql: reasonRidesSql(serviceDate, RULE_REASONS),
+      ...shownColumns(ruleFlagged.rows),
+    },
   };
   return { html: renderReportHtml(model), model };
 }

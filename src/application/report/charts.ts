@@ -1,4 +1,4 @@
-// The report's two charts, as Vega-Lite specs rendered to SVG strings on the server.
+// The report's charts, as Vega-Lite specs rendered to SVG strings on the server.
 //
 // Why Vega-Lite: the charts are declarative JSON specs (below) that the ML engineer can tweak
 // without touching rendering code; compiled through `vega` with the 'none' renderer they become
@@ -35,6 +35,9 @@ const REASON_STYLES: Record<OutlierReason, CategoryStyle> = {
   duration_limit: { color: '#7a5195', shape: 'triangle-left' },
   zero_distance: { color: '#a6761d', shape: 'wedge' },
   kmeans_distance: { color: '#56b4e9', shape: 'triangle-down' },
+  no_trip: { color: '#8c6d31', shape: 'triangle' },
+  // a five-pointed star (a Vega shape may be an SVG path in a unit square about the origin)
+  void_fare: { color: '#b2182b', shape: 'M0,-1L0.24,-0.33L0.95,-0.31L0.38,0.12L0.59,0.81L0,0.4L-0.59,0.81L-0.38,0.12L-0.95,-0.31L-0.24,-0.33Z' },
 };
 // Reasons a later detector may add before this list knows them: still drawn, in other colours.
 const OTHER_STYLES: CategoryStyle[] = [
@@ -156,54 +159,77 @@ export function scatterSpec(points: PlotPoint[], scales: { x: AxisScale; y: Axis
   };
 }
 
-export const FLAG_RATE_KINDS = {
-  rate: 'flagged share',
-  reportDay: 'report day',
+export const HISTORY_KINDS = {
   missing: 'no succeeded run',
 } as const;
 
-export function flagRateSpec(days: FlagRateDay[], reportDay: string): TopLevelSpec {
-  const values = days.map((d) => {
-    const rate = d.ridesScored ? (100 * (d.outliers ?? 0)) / d.ridesScored : d.succeededRunId !== null ? 0 : null;
-    return {
-      day: d.day,
-      rate,
-      kind: d.succeededRunId === null ? FLAG_RATE_KINDS.missing : d.day === reportDay ? FLAG_RATE_KINDS.reportDay : FLAG_RATE_KINDS.rate,
-      status: d.succeededRunId !== null ? 'scored' : d.lastRunStatus === null ? 'no run' : `last run ${d.lastRunStatus}`,
-    };
-  });
-  const kinds = [FLAG_RATE_KINDS.rate, FLAG_RATE_KINDS.reportDay, FLAG_RATE_KINDS.missing];
-  const x = {
+/**
+ * The trailing days in two panels on one day axis: the rides each day holds, and below it
+ * the share of its scored rides flagged, stacked by reason (so a jump shows which reason made it).
+ * A day without a succeeded run is a red cross on the axis rather than a bar of zero; the report
+ * day's label is bold.
+ */
+export function historySpec(days: FlagRateDay[], reportDay: string): TopLevelSpec {
+  const reasons = orderReasons(days.flatMap((d) => Object.keys(d.outliersByReason ?? {})));
+  const styles = reasons.map(categoryStyle);
+  const flags = days.flatMap((d) =>
+    d.succeededRunId === null || !d.ridesScored
+      ? []
+      : reasons
+          .filter((reason) => (d.outliersByReason?.[reason] ?? 0) > 0)
+          .map((reason) => ({ day: d.day, reason, order: reasons.indexOf(reason), rate: (100 * d.outliersByReason![reason]) / d.ridesScored! })),
+  );
+  const missing = days.filter((d) => d.succeededRunId === null).map((d) => ({ day: d.day, kind: HISTORY_KINDS.missing }));
+  const x = (title: string | null, labels: boolean) => ({
     field: 'day',
     type: 'ordinal' as const,
-    title: 'Service day',
+    title,
     scale: { domain: days.map((d) => d.day) },
-    axis: { labelExpr: 'slice(datum.value, 5)', labelAngle: -60 },
-  };
-  const color = {
-    field: 'kind',
-    type: 'nominal' as const,
-    title: null,
-    scale: { domain: kinds, range: ['#7f9fbf', '#0b4f8a', '#c0392b'] },
-    legend: { orient: 'top' as const, direction: 'horizontal' as const },
-  };
+    axis: labels
+      ? {
+          labelExpr: 'slice(datum.value, 5)',
+          labelAngle: -60,
+          labelFontWeight: { condition: { test: `datum.value === '${reportDay}'`, value: 'bold' as const }, value: 'normal' as const },
+        }
+      : { labels: false, ticks: false },
+  });
   return {
-    width: 900,
-    height: 220,
-    data: { values },
-    layer: [
+    vconcat: [
       {
-        transform: [{ filter: 'datum.rate !== null' }],
+        width: 900,
+        height: 90,
+        data: { values: days.map((d) => ({ day: d.day, rides: d.rides, isReportDay: d.day === reportDay })) },
         mark: { type: 'bar', aria: false },
-        encoding: { x, y: { field: 'rate', type: 'quantitative', title: 'Flagged rides (%)' }, color },
+        encoding: {
+          x: x(null, false),
+          y: { field: 'rides', type: 'quantitative', title: 'Rides', axis: { tickCount: 3, format: '~s' } },
+          color: { condition: { test: 'datum.isReportDay', value: '#0b4f8a' }, value: '#9db4cc' },
+        },
       },
       {
-        // days with no flags to count: a cross on the axis rather than a bar of zero
-        transform: [{ filter: 'datum.rate === null' }],
-        mark: { type: 'point', shape: 'cross', filled: true, size: 70, aria: false },
-        encoding: { x, y: { datum: 0, type: 'quantitative' }, color },
+        width: 900,
+        height: 220,
+        layer: [
+          {
+            data: { values: flags },
+            mark: { type: 'bar', aria: false },
+            encoding: {
+              x: x('Service day', true),
+              y: { field: 'rate', type: 'quantitative', title: 'Flagged rides (%)', stack: 'zero' },
+              color: { field: 'reason', type: 'nominal', title: 'Reason', scale: { domain: reasons, range: styles.map((st) => st.color) } },
+              order: { field: 'order', type: 'quantitative' },
+            },
+          },
+          {
+            // days with no flags to count: a cross on the axis rather than a bar of zero
+            data: { values: missing },
+            mark: { type: 'point', shape: 'cross', filled: true, size: 70, color: '#c0392b', aria: false },
+            encoding: { x: x('Service day', true), y: { datum: 0, type: 'quantitative' } },
+          },
+        ],
       },
     ],
+    spacing: 6,
     config: CHART_CONFIG,
   };
 }

@@ -2,9 +2,11 @@
 // fetched from anywhere, so that it opens from a mail attachment or a shared drive as it is.
 // Every piece of text that comes from the database goes through escapeHtml.
 import type { RunRow } from '../../storage/runs.js';
-import type { ScoredOutlier } from '../../storage/reportQueries.js';
-import type { CategoryCount, ReportModel } from './buildReport.js';
-import { categoryStyle, orderReasons, FLAG_RATE_KINDS, NORMAL, SCATTER_MARKS_CLASS } from './charts.js';
+import type { ListedRide } from '../../storage/reportQueries.js';
+import type { CategoryCount, ReportModel, ShownColumns } from './buildReport.js';
+import { categoryStyle, orderReasons, HISTORY_KINDS, NORMAL, SCATTER_MARKS_CLASS } from './charts.js';
+import { parameterItems } from './parameters.js';
+import { adviceFor } from './reasonAdvice.js';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -56,9 +58,27 @@ function runLine(run: RunRow, timeZone: string): string {
 }
 
 function parameterList(parameters: Record<string, unknown>): string {
-  const entries = Object.entries(parameters ?? {});
-  if (entries.length === 0) return '<em>none recorded</em>';
-  return entries.map(([key, value]) => `<code>${escapeHtml(key)} = ${escapeHtml(typeof value === 'string' ? value : JSON.stringify(value))}</code>`).join(' ');
+  const items = parameterItems(parameters);
+  if (items.length === 0) return '<p><em>No parameters recorded.</em></p>';
+  return `<dl class="params">
+${items.map((item) => `  <div data-key="${escapeHtml(item.key)}"><dt>${escapeHtml(item.term)}</dt><dd>${escapeHtml(item.value)}</dd></div>`).join('\n')}
+</dl>`;
+}
+
+/** TLC RatecodeID, as the data dictionary of the yellow trip records names them. */
+export const RATE_CODES: Readonly<Record<number, string>> = Object.freeze({
+  1: 'Standard',
+  2: 'JFK',
+  3: 'Newark',
+  4: 'Nassau/Westchester',
+  5: 'Negotiated',
+  6: 'Group ride',
+  99: 'unknown',
+});
+
+function rateCodeName(code: number | null): string {
+  if (code === null) return '<span class="muted">–</span>';
+  return `${escapeHtml(RATE_CODES[code] ?? 'not in the dictionary')} <span class="muted">(${escapeHtml(code)})</span>`;
 }
 
 function header(model: ReportModel): string {
@@ -72,10 +92,11 @@ function header(model: ReportModel): string {
         : `No run of this day has succeeded${error}. No ride of the day is flagged yet.`,
     );
   }
-  if (flagsRun?.drift_warning) {
-    const drifted = flagsRun.drift?.drifted ?? [];
+  if (model.driftWarnings.length > 0) {
     notes.push(
-      `<strong>Drift warning</strong>: this day is far from the trailing days on ${escapeHtml(drifted.join(', ') || 'some metrics')} (more than 3 robust deviations): check the data before trusting the flags.`,
+      `<strong>Drift warning</strong>: this day is unlike the trailing days; check the data before trusting the flags.<ul class="drift">${model.driftWarnings
+        .map((w) => `<li>${escapeHtml(w)}</li>`)
+        .join('')}</ul>`,
     );
   }
   if (model.unscored > 0) {
@@ -88,9 +109,9 @@ function header(model: ReportModel): string {
   const reasons = orderReasons(Object.keys(byReason));
   const reasonRows = reasons
     .map(
-      (reason) => `<tr><td>${swatch(reason)}${escapeHtml(reason)}</td><td class="num">${fmt(byReason[reason])}</td><td class="num">${
+      (reason) => `<tr data-reason="${escapeHtml(reason)}"><td class="reason">${swatch(reason)}${escapeHtml(reason)}</td><td class="num">${fmt(byReason[reason])}</td><td class="num">${
         scored ? percent(byReason[reason], scored) : '–'
-      }</td></tr>`,
+      }</td><td class="advice">${escapeHtml(adviceFor(reason) ?? 'A reason this release does not know: see the detector that gave it.')}</td></tr>`,
     )
     .join('\n');
   return `<header>
@@ -101,8 +122,11 @@ function header(model: ReportModel): string {
 <section class="summary" aria-label="Run summary">
   <div class="run">
     <p>Latest ${runLine(latestRun, timeZone)}</p>
-    <p>Parameters: ${parameterList(latestRun.parameters)}</p>
-    ${notes.map((note) => `<p class="note">${note}</p>`).join('\n    ')}
+    ${notes.map((note) => `<div class="note">${note}</div>`).join('\n    ')}
+    <details class="parameters" open>
+      <summary>Parameters of run #${escapeHtml(latestRun.id)}</summary>
+      ${parameterList(latestRun.parameters)}
+    </details>
   </div>
   <div class="tiles">
     <div class="tile"><span class="value">${fmt(model.rides)}</span><span class="label">rides on the day</span></div>
@@ -113,12 +137,12 @@ function header(model: ReportModel): string {
   </div>
   ${
     reasons.length > 0
-      ? `<table class="reasons" aria-label="Outliers by reason">
-    <thead><tr><th>Reason</th><th class="num">Outliers</th><th class="num">Share of rides</th></tr></thead>
+      ? `<div class="table-scroll reasons-card"><table class="reasons" aria-label="Outliers by reason">
+    <thead><tr><th>Reason</th><th class="num">Outliers</th><th class="num">Share of rides</th><th>What to do</th></tr></thead>
     <tbody>
 ${reasonRows}
     </tbody>
-  </table>`
+  </table></div>`
       : ''
   }
 </section>`;
@@ -162,19 +186,23 @@ function scatterCaption(model: ReportModel): string {
 }
 
 function flagRateSection(model: ReportModel): string {
-  const days = model.flagRate.days;
+  const { days, reasons } = model.flagRate;
   const missing = days.filter((d) => d.succeededRunId === null);
   const failed = missing.filter((d) => d.lastRunStatus !== null);
+  const reasonHeads = reasons.map((r) => `<th class="num">${swatch(r)}${escapeHtml(r)}</th>`).join('');
   const rows = [...days]
     .reverse()
     .map((d) => {
       const status = d.succeededRunId !== null ? `run #${escapeHtml(d.succeededRunId)}` : d.lastRunStatus === null ? 'no run' : `last run ${escapeHtml(d.lastRunStatus)}`;
       const rate = d.succeededRunId !== null && d.ridesScored ? percent(d.outliers ?? 0, d.ridesScored) : '–';
-      return `<tr data-day="${escapeHtml(d.day)}" data-rides-scored="${d.ridesScored ?? ''}" data-outliers="${d.outliers ?? ''}"${
+      const byReason = reasons
+        .map((r) => `<td class="num">${d.outliersByReason === null ? '–' : d.outliersByReason[r] ? fmt(d.outliersByReason[r]) : '<span class="muted">0</span>'}</td>`)
+        .join('');
+      return `<tr data-day="${escapeHtml(d.day)}" data-rides="${d.rides}" data-rides-scored="${d.ridesScored ?? ''}" data-outliers="${d.outliers ?? ''}"${
         d.day === model.serviceDate ? ' class="report-day"' : ''
-      }><td>${escapeHtml(d.day)}</td><td class="num">${d.ridesScored === null ? '–' : fmt(d.ridesScored)}</td><td class="num">${
+      }><td class="when">${escapeHtml(d.day)}</td><td class="num">${fmt(d.rides)}</td><td class="num">${d.ridesScored === null ? '–' : fmt(d.ridesScored)}</td><td class="num">${
         d.outliers === null ? '–' : fmt(d.outliers)
-      }</td><td class="num">${rate}</td><td>${status}</td></tr>`;
+      }</td><td class="num">${rate}</td>${byReason}<td class="when">${status}</td></tr>`;
     })
     .join('\n');
   const missingText =
@@ -184,63 +212,86 @@ function flagRateSection(model: ReportModel): string {
           missing.length - failed.length,
         )} with no run at all, ${fmt(failed.length)} whose runs failed or are unfinished).`;
   return `<section aria-labelledby="flag-rate-title">
-  <h2 id="flag-rate-title">Flag rate, ${days.length} days to ${escapeHtml(model.serviceDate)}</h2>
+  <h2 id="flag-rate-title">Rides and flags, ${days.length} days to ${escapeHtml(model.serviceDate)}</h2>
   <figure class="chart flag-rate-chart">
     ${model.flagRate.svg}
-    <figcaption>Share of each day's rides flagged as outliers by its latest succeeded run (outliers ÷ rides scored, as the run recorded them; legend: ${escapeHtml(
-      FLAG_RATE_KINDS.rate,
-    )}, ${escapeHtml(FLAG_RATE_KINDS.reportDay)}, ${escapeHtml(FLAG_RATE_KINDS.missing)}). ${missingText}</figcaption>
+    <figcaption>Top: the rides each day holds (the report day darker). Bottom: the share of each day's scored rides flagged by its latest succeeded run, stacked by reason (outliers ÷ rides scored, as the run recorded them; ${escapeHtml(
+      HISTORY_KINDS.missing,
+    )}: a cross). ${missingText}</figcaption>
   </figure>
   <details>
-    <summary>The numbers, newest first</summary>
+    <summary>The numbers, newest first: rides, flags and flags by reason per day</summary>
+    <div class="table-scroll">
     <table class="flag-rate">
-      <thead><tr><th>Day</th><th class="num">Rides scored</th><th class="num">Outliers</th><th class="num">Flag rate</th><th>Flags from</th></tr></thead>
+      <thead><tr><th>Day</th><th class="num">Rides</th><th class="num">Rides scored</th><th class="num">Outliers</th><th class="num">Flag rate</th>${reasonHeads}<th>Flags from</th></tr></thead>
       <tbody>
 ${rows}
       </tbody>
     </table>
+    </div>
   </details>
 </section>`;
 }
 
-function zoneCell(zone: ScoredOutlier['pickupZone']): string {
+function zoneCell(zone: ListedRide['pickupZone']): string {
   if (!zone) return '<td class="muted">–</td>';
   return `<td class="zone">${escapeHtml(zone.zone)} <span class="borough">${escapeHtml(zone.borough)}</span></td>`;
 }
 
+/** The columns every ride list has, then fare and rate code, then zones, the last two when shown. */
+function rideHeads(model: ReportModel, shown: ShownColumns): { lead: string; tail: string } {
+  return {
+    lead: [
+      '<th>Ride</th>',
+      ...(shown.withTaxi ? ['<th>Taxi</th>'] : []),
+      `<th>Pickup <span class="tz">${escapeHtml(model.timeZone)}</span></th>`,
+      '<th class="num">Distance<br>(km)</th>',
+      '<th class="num">Duration<br>(min)</th>',
+      '<th class="num">Speed<br>(km/h)</th>',
+      '<th>Reason</th>',
+    ].join(''),
+    tail: [
+      ...(shown.withFares ? ['<th class="num">Fare<br>(USD)</th>', '<th>Rate code</th>'] : []),
+      ...(shown.withZones ? ['<th>Pickup zone</th>', '<th>Dropoff zone</th>'] : []),
+    ].join(''),
+  };
+}
+
+function rideCells(model: ReportModel, r: ListedRide, shown: ShownColumns): { lead: string; tail: string } {
+  const finite = (v: number, digits: number) => (Number.isFinite(v) ? fixed(v, digits) : escapeHtml(String(v)));
+  return {
+    lead: `<td class="id">${escapeHtml(r.rideId)}</td>${
+      shown.withTaxi ? `<td>${r.taxiId === null ? '<span class="muted">–</span>' : escapeHtml(r.taxiId)}</td>` : ''
+    }<td class="when">${escapeHtml(
+      timestampIn(model.timeZone, r.pickupAt),
+    )}</td><td class="num">${finite(r.distanceKm, 2)}</td><td class="num">${finite(r.durationMin, 1)}</td><td class="num">${
+      r.speedKmh === null ? '–' : finite(r.speedKmh, 1)
+    }</td><td class="when">${swatch(r.reason)}${escapeHtml(r.reason)}</td>`,
+    tail: `${
+      shown.withFares
+        ? `<td class="num">${r.fareAmount === null ? '<span class="muted">–</span>' : fixed(r.fareAmount, 2)}</td><td class="when">${rateCodeName(r.ratecodeId)}</td>`
+        : ''
+    }${shown.withZones ? zoneCell(r.pickupZone) + zoneCell(r.dropoffZone) : ''}`,
+  };
+}
+
 function topOutliersSection(model: ReportModel): string {
-  const { rows, limit, withZones } = model.topOutliers;
-  const head = [
-    '<th class="num">#</th>',
-    '<th>Ride</th>',
-    '<th>Taxi</th>',
-    `<th>Pickup <span class="tz">${escapeHtml(model.timeZone)}</span></th>`,
-    '<th class="num">Distance<br>(km)</th>',
-    '<th class="num">Duration<br>(min)</th>',
-    '<th class="num">Speed<br>(km/h)</th>',
-    '<th>Reason</th>',
-    '<th class="num">Score</th>',
-    '<th>Expected <span class="tz">its distance band</span></th>',
-    ...(withZones ? ['<th>Pickup zone</th>', '<th>Dropoff zone</th>'] : []),
-  ].join('');
+  const { rows, limit } = model.topOutliers;
+  const heads = rideHeads(model, model.topOutliers);
+  const head = `<th class="num">#</th>${heads.lead}<th class="num">Score</th><th>Expected <span class="tz">its distance band</span></th>${heads.tail}`;
   const body = rows
-    .map(
-      (r, i) => `<tr data-ride-id="${escapeHtml(r.rideId)}" data-score="${r.score}"><td class="num">${i + 1}</td><td class="id">${escapeHtml(
-        r.rideId,
-      )}</td><td>${r.taxiId === null ? '<span class="muted">–</span>' : escapeHtml(r.taxiId)}</td><td class="when">${escapeHtml(
-        timestampIn(model.timeZone, r.pickupAt),
-      )}</td><td class="num">${fixed(r.distanceKm, 2)}</td><td class="num">${fixed(r.durationMin, 1)}</td><td class="num">${
-        r.speedKmh === null ? '–' : fixed(r.speedKmh, 1)
-      }</td><td>${swatch(r.reason)}${escapeHtml(r.reason)}</td><td class="num">${fixed(r.score, 2)}</td><td class="expected">${
-        r.expected ? `${fixed(r.expected.distanceKm, 2)} km, ${fixed(r.expected.durationMin, 1)} min <span class="muted">(${escapeHtml(r.expected.band)})</span>` : '<span class="muted">–</span>'
-      }</td>${
-        withZones ? zoneCell(r.pickupZone) + zoneCell(r.dropoffZone) : ''
-      }</tr>`,
-    )
+    .map((r, i) => {
+      const cells = rideCells(model, r, model.topOutliers);
+      return `<tr data-ride-id="${escapeHtml(r.rideId)}" data-score="${r.score}"><td class="num">${i + 1}</td>${cells.lead}<td class="num">${fixed(r.score, 2)}</td><td class="expected">${
+        r.expected
+          ? `${fixed(r.expected.distanceKm, 2)} km, ${fixed(r.expected.durationMin, 1)} min <span class="muted">(${escapeHtml(r.expected.band)})</span>`
+          : '<span class="muted">–</span>'
+      }</td>${cells.tail}</tr>`;
+    })
     .join('\n');
   return `<section aria-labelledby="top-title">
   <h2 id="top-title">Top ${fmt(limit)} outliers by score</h2>
-  <p class="explain">Score: how far a ride lies from normal traffic (for DBSCAN flags, in units of eps: above 1 = outside it). Rides flagged by a rule (invalid or non-finite values, or past a limit) have no score; they are counted in the summary above. Expected: the median distance and duration of the day's normal rides in the ride's distance band (ride_flag_explanations).</p>
+  <p class="explain">Score: how far a ride lies from normal traffic (for DBSCAN flags, in units of eps: above 1 = outside it). Rides flagged by a rule have no score: they are listed in the next section. Expected: the median distance and duration of the day's normal rides in the ride's distance band (ride_flag_explanations).</p>
   ${
     rows.length === 0
       ? '<p class="empty">No outlier with a score on this day.</p>'
@@ -254,22 +305,66 @@ ${body}
 </section>`;
 }
 
+function ruleFlaggedSection(model: ReportModel): string {
+  const { rows, total, sql } = model.ruleFlagged;
+  const heads = rideHeads(model, model.ruleFlagged);
+  const body = rows
+    .map((r) => {
+      const cells = rideCells(model, r, model.ruleFlagged);
+      const fare = model.ruleFlagged.withFares ? ` data-fare="${r.fareAmount ?? ''}" data-ratecode="${r.ratecodeId ?? ''}"` : '';
+      return `<tr data-ride-id="${escapeHtml(r.rideId)}" data-reason="${escapeHtml(r.reason)}"${fare}>${cells.lead}${cells.tail}</tr>`;
+    })
+    .join('\n');
+  const more = total - rows.length;
+  return `<section aria-labelledby="rules-title">
+  <h2 id="rules-title">Rides flagged by a rule <span class="count" data-total="${total}">${fmt(total)}</span></h2>
+  <p class="explain">Rides that break a validity rule or a limit (see the parameters above): impossible or implausible records rather than odd traffic. Listed by reason, then pickup time.</p>
+  ${
+    rows.length === 0
+      ? '<p class="empty">No ride of this day breaks a rule.</p>'
+      : `<div class="table-scroll"><table class="rule-flagged">
+    <thead><tr>${heads.lead}${heads.tail}</tr></thead>
+    <tbody>
+${body}
+    </tbody>
+  </table></div>`
+  }
+  ${
+    more > 0
+      ? `<p class="more" data-more="${more}"><strong>${fmt(more)} more</strong> not listed. To see all ${fmt(total)}, run <code>ridescan query</code> with:</p>
+  <pre class="sql"><code>${escapeHtml(sql)}</code></pre>`
+      : ''
+  }
+</section>`;
+}
+
 const STYLE = `
 :root { color-scheme: light; --ink: #1d2430; --muted: #6b7280; --line: #e3e6ea; --accent: #0b4f8a; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: var(--ink); background: #f6f7f9; }
-main { max-width: 1280px; margin: 0 auto; padding: 28px 32px 48px; background: #fff; min-height: 100vh; }
+main { max-width: 1360px; margin: 0 auto; padding: 28px 32px 48px; background: #fff; min-height: 100vh; }
 header .kicker { margin: 0; color: var(--accent); font-weight: 600; letter-spacing: .04em; text-transform: uppercase; font-size: 12px; }
 h1 { margin: 4px 0 2px; font-size: 26px; }
 h1 .iso { color: var(--muted); font-weight: 400; font-size: 18px; margin-left: 8px; }
 h2 { font-size: 19px; margin: 36px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
 .meta, .explain, figcaption, .muted { color: var(--muted); }
 .meta { margin: 0 0 18px; font-size: 13px; }
-.summary { display: grid; grid-template-columns: 1fr auto; gap: 12px 28px; align-items: start; }
-.summary .run { grid-column: 1 / -1; }
+.summary { display: flex; flex-direction: column; gap: 14px; }
+.summary > * { min-width: 0; }
 .run p { margin: 4px 0; }
-.note { background: #fff4e5; border-left: 4px solid #e69f00; padding: 6px 10px; }
+.note { background: #fff4e5; border-left: 4px solid #e69f00; padding: 6px 10px; margin: 6px 0; }
+.note ul.drift { margin: 4px 0 2px; padding-left: 20px; }
 code { font: 13px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #f1f3f5; padding: 1px 5px; border-radius: 3px; margin-right: 4px; }
+details.parameters { margin-top: 8px; }
+dl.params { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 6px 24px; margin: 8px 0 0; padding: 10px 14px; border: 1px solid var(--line); border-radius: 6px; }
+dl.params div { min-width: 0; }
+dl.params dt { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .03em; }
+dl.params dd { margin: 0; overflow-wrap: anywhere; }
+td.advice { min-width: 260px; max-width: 560px; font-size: 13.5px; }
+td.reason { white-space: nowrap; }
+pre.sql { white-space: pre-wrap; overflow-wrap: anywhere; background: #f1f3f5; padding: 8px 12px; border-radius: 4px; font-size: 12.5px; }
+pre.sql code { background: none; padding: 0; margin: 0; }
+h2 .count { color: var(--muted); font-weight: 400; font-size: 16px; margin-left: 6px; }
 .status { font-weight: 600; padding: 1px 6px; border-radius: 3px; }
 .status-succeeded { background: #e3f4ea; color: #17663a; }
 .status-failed { background: #fde8e8; color: #a11d1d; }
@@ -284,13 +379,14 @@ th { font-size: 13px; color: var(--muted); font-weight: 600; white-space: nowrap
 th .tz { font-weight: 400; }
 td.num, th.num { text-align: right; }
 tbody tr:nth-child(even) { background: #fafbfc; }
-.table-scroll { overflow-x: auto; }
-table.top-outliers { width: 100%; font-size: 13.5px; }
-table.top-outliers th, table.top-outliers td { padding: 5px 8px; }
-td.id { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; white-space: nowrap; }
+.table-scroll { overflow-x: auto; max-width: 100%; }
+table.top-outliers, table.rule-flagged { width: 100%; font-size: 13.5px; }
+table.top-outliers th, table.top-outliers td, table.rule-flagged th, table.rule-flagged td, table.flag-rate th, table.flag-rate td { padding: 5px 8px; }
+/* ride ids run to 40 characters (TLC): broken anywhere rather than widening the table */
+td.id { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; min-width: 120px; max-width: 180px; word-break: break-all; }
 td.when { white-space: nowrap; }
 .borough { color: var(--muted); font-size: 12px; }
-td.zone { min-width: 150px; }
+td.zone { min-width: 120px; }
 tr.report-day { font-weight: 600; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 6px; vertical-align: baseline; }
 figure { margin: 0; }
@@ -300,6 +396,12 @@ details { margin-top: 10px; }
 summary { cursor: pointer; color: var(--accent); }
 .empty { font-style: italic; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
+section { min-width: 0; }
+@media (max-width: 900px) {
+  main { padding: 18px 14px 32px; }
+  h1 { font-size: 22px; }
+  .tile { min-width: 0; flex: 1 1 140px; }
+}
 @media print { body { background: #fff; } main { padding: 0; } details { display: none; } }
 `;
 
@@ -324,6 +426,7 @@ ${header(model)}
 </section>
 ${flagRateSection(model)}
 ${topOutliersSection(model)}
+${ruleFlaggedSection(model)}
 <footer>ridescan: DBSCAN on ride distance and duration. Flags live in rides.is_outlier, outlier_reason and outlier_score; runs in detection_runs.</footer>
 </main>
 </body>

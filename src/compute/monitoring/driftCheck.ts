@@ -1,9 +1,13 @@
 // Drift: does today's summary sit far from the trailing days'? For every metric of summaryMetrics, the
 // robust z-score of today's value against the trailing window: (value − median) / (1.4826 · MAD), the
 // MAD scaled to a standard deviation for normal data. Far = |z| above the threshold (default 3) on any
-// metric. With too few trailing days there is no verdict.
+// metric. With too few trailing days there is no verdict. Each signal also carries the normal range
+// it was judged by (median ± threshold robust deviations) in the metric's own unit, which
+// driftMessage.ts turns into the sentence a warning shows.
 import { median as medianOf } from '../compute_util.js';
 import { summaryMetrics, type DaySummary } from './featureSummary.js';
+import { robustRange } from './robustRange.js';
+import { metricLabel, type MetricUnit } from './driftMessage.js';
 
 export interface DriftOptions {
   /** trailing days compared against: the last `window` of those given (default 14) */
@@ -29,13 +33,24 @@ export const DEFAULT_DRIFT_OPTIONS: Readonly<DriftOptions> = Object.freeze({
 
 export interface DriftSignal {
   metric: string;
+  /** the metric in words: 'median duration', 'noise flag rate' */
+  feature: string;
+  /** of value, median, low and high: rates are shares of the day's rides (0.05 = 5%) */
+  unit: MetricUnit;
   value: number;
   /** of the trailing window */
   median: number;
   mad: number;
   /** the deviation used: max(1.4826 · MAD, floor) */
   scale: number;
+  /** what set the scale: the window's MAD, the floor (minScale), or the day's sampling error */
+  scaleFrom: 'mad' | 'floor' | 'sampling';
   robustZ: number;
+  /** the normal range: median ± threshold · scale, not below 0 (no metric is negative) */
+  low: number;
+  high: number;
+  /** where value lies against the range */
+  direction: 'above' | 'below' | 'within';
   drift: boolean;
 }
 
@@ -73,12 +88,27 @@ export function checkDrift(today: DaySummary, trailing: DaySummary[], options: P
     const value = now[metric] ?? (isRate ? 0 : NaN);
     const past = history.map((h) => h[metric] ?? (isRate ? 0 : NaN)).filter((v) => !Number.isNaN(v));
     if (Number.isNaN(value) || past.length < opts.minDays) continue;
-    const median = medianOf(past);
-    const mad = medianOf(past.map((v) => Math.abs(v - median)));
-    const floor = isRate ? opts.minScale.rate : opts.minScale.relative * Math.abs(median);
-    const scale = Math.max(1.4826 * mad, floor, 2 * samplingError(isRate, value, median, today), Number.MIN_VALUE);
-    const robustZ = (value - median) / scale;
-    signals.push({ metric, value, median, mad, scale, robustZ, drift: Math.abs(robustZ) > opts.threshold });
+    const centre = medianOf(past);
+    const floor = isRate ? opts.minScale.rate : opts.minScale.relative * Math.abs(centre);
+    const sampling = 2 * samplingError(isRate, value, centre, today);
+    const range = robustRange(past, opts.threshold, { minScale: Math.max(floor, sampling, Number.MIN_VALUE) });
+    const { scale } = range;
+    const robustZ = (value - range.median) / scale;
+    const drift = Math.abs(robustZ) > opts.threshold;
+    signals.push({
+      metric,
+      ...metricLabel(metric),
+      value,
+      median: range.median,
+      mad: range.mad,
+      scale,
+      scaleFrom: range.scaleFrom === 'mad' ? 'mad' : sampling > floor ? 'sampling' : 'floor',
+      robustZ,
+      low: Math.max(0, range.low),
+      high: range.high,
+      direction: drift ? (robustZ > 0 ? 'above' : 'below') : 'within',
+      drift,
+    });
   }
   signals.sort((a, b) => a.metric.localeCompare(b.metric));
   const drifted = signals

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseTargets, type TestDatabase } from '../../support/databases.js';
-import { buildReport, ReportUnavailableError, type Report } from '../../../src/application/report/buildReport.js';
+import { buildReport, ReportUnavailableError, RULE_FLAGGED_LIMIT, type Report } from '../../../src/application/report/buildReport.js';
+import { driftWarningsOfRun } from '../../../src/application/report/runDrift.js';
+import { RULE_REASONS } from '../../../src/compute/outlierReasons.js';
+import { checkLayout } from './reportLayout.js';
 import { escapeHtml } from '../../../src/application/report/html.js';
 import { plotSample } from '../../../src/storage/reportQueries.js';
 import { CHROMIUM, launchChromium, openFile } from './chromium.js';
@@ -156,11 +159,55 @@ describe.each(databaseTargets)('ridescan report on $name', (target) => {
     const { html } = report;
     expect(html).toContain('Ride outliers on Friday, 15 March 2024');
     expect(html).toContain(`run <strong>#${run.id}</strong> <span class="status status-succeeded">succeeded</span>`);
-    for (const [key, value] of Object.entries(DETECT_PARAMS)) expect(html).toContain(`<code>${key} = ${value}</code>`);
+    // the parameters as a definition list, in words
+    expect(html).toContain(`<div data-key="eps"><dt>eps</dt><dd>${DETECT_PARAMS.eps}</dd></div>`);
+    expect(html).toContain(`<div data-key="minSamples"><dt>min_samples</dt><dd>${DETECT_PARAMS.minSamples}</dd></div>`);
+    expect(html).toContain(`<div data-key="minClusterShare"><dt>small cluster</dt><dd>under ${100 * DETECT_PARAMS.minClusterShare}% of the valid rides (small_cluster)</dd></div>`);
     expect(html).toContain(`<span class="value">${Number(run.rides_scored).toLocaleString('en-US')}</span><span class="label">rides scored</span>`);
     for (const [reason, count] of Object.entries(run.outliers_by_reason as Record<string, number>)) {
       expect(html).toMatch(new RegExp(`${reason}</td><td class="num">${count.toLocaleString('en-US')}</td>`));
     }
+  });
+
+  it('lists every rule-flagged ride of the day (fewer than the cap), without fare columns for simulated rides', async () => {
+    const { rows } = await test.db.knex.raw(
+      `select ride_id, outlier_reason from rides where service_date = ? and outlier_reason in (${RULE_REASONS.map(() => '?').join(', ')}) order by ride_id`,
+      [scenario.reportDay, ...RULE_REASONS],
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(7); // the scenario's seven broken rides, and any past a limit
+    expect(rows.length).toBeLessThan(RULE_FLAGGED_LIMIT);
+    const listed = attributeRows(report.html, 'rule-flagged');
+    expect(listed.map((r) => ({ ride_id: unescape(r['ride-id']), outlier_reason: r.reason })).sort((a, b) => a.ride_id.localeCompare(b.ride_id))).toEqual(rows);
+    expect(report.html).toContain(`data-total="${rows.length}"`);
+    expect(report.html).not.toContain('class="more"');
+    // simulated rides have no fare or rate code: no such columns in either list
+    expect(report.model.ruleFlagged.withFares).toBe(false);
+    expect(report.model.topOutliers.withFares).toBe(false);
+    expect(report.html).not.toContain('Fare<br>');
+    expect(report.html).not.toContain('Rate code');
+  });
+
+  it('says what drifted, by how much, against what range, as the run recorded it', async () => {
+    const [run] = await test.db.knex('detection_runs').where({ service_date: scenario.reportDay, status: 'succeeded' }).orderBy('id', 'desc').limit(1);
+    const warnings = driftWarningsOfRun(run);
+    expect(report.model.driftWarnings).toEqual(warnings);
+    if (run.drift_warning) {
+      expect(warnings).toHaveLength(run.drift.drifted.length);
+      for (const warning of warnings) expect(report.html).toContain(`<li>${escapeHtml(warning)}</li>`);
+    } else {
+      expect(report.html).not.toContain('Drift warning');
+    }
+    // a recorded drift, worded: the feature, its value, the range and the window
+    const recorded = {
+      drift_warning: true,
+      drift: {
+        drifted: ['duration_min.p50'],
+        trailingDays: 28,
+        options: { threshold: 3 },
+        signals: [{ metric: 'duration_min.p50', feature: 'median duration', unit: 'min', value: 23.4, median: 14, mad: 1, scale: 1.4826, scaleFrom: 'mad', robustZ: 6.34, low: 9.55, high: 18.45, direction: 'above', drift: true }],
+      },
+    };
+    expect(driftWarningsOfRun(recorded as never)).toEqual(['median duration 23.4 min is above its normal range 9.6–18.5 min (trailing 28 days, median ± 3 × 1.4826 MAD)']);
   });
 
   it('says when the latest run failed and whose flags it shows', async () => {
@@ -225,6 +272,10 @@ describe.each(databaseTargets)('ridescan report on $name', (target) => {
       });
       expect(drawn).toEqual({ groups: 1, marks: expected.total, laidOut: expected.total, said: expected.total });
       expect(await page.$$eval('table.top-outliers tbody tr', (rows) => rows.length)).toBe(report.model.topOutliers.rows.length);
+      // at 800 px nothing runs off the page: tables fit or scroll in their own box
+      const layout = await checkLayout(page, 800);
+      expect(layout.page.scrollWidth).toBeLessThanOrEqual(layout.page.clientWidth);
+      expect(layout).toMatchObject({ overflowingBlocks: [], unscrolledTables: [], clippedBoxes: [] });
       await page.close();
     });
   });

@@ -1,6 +1,7 @@
 // The one-screen summary that `ridescan detect` prints.
 import type { DayRun } from '../../usecases/scoreDay.js';
 import { describeDetector } from '../detectorOptions.js';
+import { driftWarnings } from '../../../compute/monitoring/driftMessage.js';
 
 const int = new Intl.NumberFormat('en-US');
 const fixed = (v: number, digits = 2) => v.toFixed(digits);
@@ -42,8 +43,9 @@ export function formatDetectSummary(result: DayRun, databaseName: string): strin
   if (result.drift) {
     const d = result.drift;
     lines.push(
-      `  drift           ${d.verdict === 'drift' ? `WARNING: ${d.drifted.join(', ')} far from the last ${d.trailingDays} days` : d.verdict === 'stable' ? `none (against ${d.trailingDays} trailing days)` : `no verdict (${d.trailingDays} trailing days, need ${d.options.minDays})`}`,
+      `  drift           ${d.verdict === 'drift' ? `WARNING: ${d.drifted.length} metric${d.drifted.length === 1 ? '' : 's'} far from the last ${d.trailingDays} days` : d.verdict === 'stable' ? `none (against ${d.trailingDays} trailing days)` : `no verdict (${d.trailingDays} trailing days, need ${d.options.minDays})`}`,
     );
+    for (const warning of driftWarnings(d)) lines.push(`                  ${warning}`);
   }
   if (result.scaler) {
     const s = result.scaler;
