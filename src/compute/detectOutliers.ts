@@ -1,6 +1,9 @@
 // The detection pipeline for one day, pure computation: validity rules, features, standard scaling,
 // a detector (DBSCAN with the small-cluster rule, or k-means distances) and a score per ride.
-import { applyValidityRules, resolveRuleLimits, type RuleLimits } from './prepare/validityRules.js';
+import { applyValidityRules, resolveRuleLimits, type FareColumns, type RuleLimits } from './prepare/validityRules.js';
+import { addMoments, dayPairMoments, hasZone, totalRides, type PairMoments } from './context/pairMoments.js';
+import { buildBaseline, type ContextLevel } from './context/baseline.js';
+import { CONTEXT_FEATURE_NAMES, contextFeatures } from './context/contextFeatures.js';
 import { standardScale, type ScalerStats } from './prepare/standardScale.js';
 import { OUTLIER_REASONS, reasonCode } from './outlierReasons.js';
 import { rideFeatures, type FeatureSet } from './prepare/rideFeatures.js';
@@ -12,6 +15,48 @@ import { since } from './compute_util.js';
 export * from './detectorParams.js';
 import { DEFAULT_DETECTOR, KMEANS_DEFAULTS, type DetectorAlgorithm, type DetectorParams } from './detectorParams.js';
 
+/** Zone ids per ride (TLC LocationID; 0 = none). */
+export interface ZoneColumns {
+  pickup: Int16Array;
+  dropoff: Int16Array;
+  /** local hour of pickup, 0–23 (255: unknown) */
+  hour?: Uint8Array;
+}
+
+/** What a day may carry beyond distance and duration, and what it is judged against. */
+export interface DetectionInputs {
+  /** fares and payment types (TLC): the void_fare rule */
+  fares?: FareColumns;
+  /** pickup and dropoff zones (TLC): with `history`, each ride is judged against its zone pair */
+  zones?: ZoneColumns;
+  /** the trailing days' zone-pair moments (summed by pair) and each zone's area (baseline.ts zoneArea) */
+  history?: { moments: PairMoments; days: number; areaOf: ReadonlyMap<number, string> };
+  /**
+   * Trailing rides scored before: the day is clustered together with them (eps and min_samples 'auto'
+   * only), so that a 300-ride day meets the same density as a 1M-ride day. Only the day's rides get flags.
+   */
+  reference?: { distanceKm: Float64Array; durationMin: Float64Array; zones?: ZoneColumns };
+}
+
+/**
+ * Below this many rides in the trailing days' baseline, the day's own valid rides are added to it: the
+ * first days of a database have no history, and a pair seen once is better than none.
+ */
+export const MIN_HISTORY_RIDES = 2000;
+
+export interface ResolvedContext {
+  /** rides and zone pairs in the baseline; trailing days it came from */
+  baselineRides: number;
+  baselinePairs: number;
+  baselineDays: number;
+  /** the day's own rides were added to a thin history */
+  ownDayIncluded: boolean;
+  /** the day's valid rides by the level they were judged at */
+  levels: Record<ContextLevel, number>;
+  /** the mean ln-speed residual per pickup hour taken out (rounded to 0.001); null without hours */
+  hourEffect: number[] | null;
+}
+
 export interface ResolvedDetector {
   algorithm: DetectorAlgorithm;
   features: FeatureSet;
@@ -20,6 +65,10 @@ export interface ResolvedDetector {
   distanceScaleKm?: number;
   /** rides that passed the rules and were scaled */
   validRides: number;
+  /** trailing rides clustered with the day (0: the day alone) */
+  referenceRides: number;
+  /** how the rides were judged against their zone pairs; absent when they were not (no zones, or context 'none') */
+  context?: ResolvedContext;
   dbscan?: ResolvedDbscan;
   kmeans?: {
     k: number;
@@ -67,26 +116,38 @@ const NOISE = reasonCode('noise');
 const SMALL_CLUSTER = reasonCode('small_cluster');
 const KMEANS_DISTANCE = reasonCode('kmeans_distance');
 
-export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Array, params: DetectorParams): DetectionResult {
+export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Array, params: DetectorParams, inputs: DetectionInputs = {}): DetectionResult {
   const n = distanceKm.length;
   const algorithm: DetectorAlgorithm = params.algorithm ?? 'dbscan';
   const featureSet = params.features ?? 'distance_duration';
   const rules = resolveRuleLimits(params.rules);
   let t = performance.now();
-  const ruleCodes = applyValidityRules(distanceKm, durationMin, rules);
+  const ruleCodes = applyValidityRules(distanceKm, durationMin, rules, inputs.fares);
   const validIndex = indicesWhere(ruleCodes, 0);
   const m = validIndex.length;
-  const validDistance = new Float64Array(m);
-  const validDuration = new Float64Array(m);
+  // The day's valid rides first, then the reference rides that pass the rules: clustered together,
+  // flagged only for the day.
+  const autoDensity = params.algorithm !== 'kmeans' && params.eps === 'auto' && params.minSamples === 'auto';
+  const reference = autoDensity && inputs.reference ? validReference(inputs.reference, rules) : null;
+  const r = reference ? reference.distanceKm.length : 0;
+  const validDistance = new Float64Array(m + r);
+  const validDuration = new Float64Array(m + r);
   for (let k = 0; k < m; k++) {
     validDistance[k] = distanceKm[validIndex[k]];
     validDuration[k] = durationMin[validIndex[k]];
   }
+  if (reference) {
+    validDistance.set(reference.distanceKm, m);
+    validDuration.set(reference.durationMin, m);
+  }
   const rulesSeconds = since(t);
 
   t = performance.now();
-  const features = rideFeatures(featureSet, validDistance, validDuration);
-  const scaled = m > 0 ? standardScale(features.a, features.b, features.names) : null;
+  const context = params.algorithm !== 'kmeans' && (params.context ?? 'none') === 'zone_pair' ? judgeInContext(inputs, ruleCodes, validIndex, reference, distanceKm, durationMin) : null;
+  const features = context
+    ? { a: context.features.a, b: context.features.b, names: CONTEXT_FEATURE_NAMES, distanceScaleKm: undefined }
+    : rideFeatures(featureSet, validDistance, validDuration);
+  const scaled = m + r > 0 ? standardScale(features.a, features.b, features.names) : null;
   const scaleSeconds = since(t);
   const xs = scaled?.xs ?? new Float64Array(0);
   const ys = scaled?.ys ?? new Float64Array(0);
@@ -101,7 +162,8 @@ export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Arr
       codes[i] = ruleCodes[i];
     }
   }
-  const resolved: ResolvedDetector = { algorithm, features: featureSet, rules, validRides: m };
+  const resolved: ResolvedDetector = { algorithm, features: featureSet, rules, validRides: m, referenceRides: r };
+  if (context) resolved.context = context.resolved;
   if (features.distanceScaleKm !== undefined) resolved.distanceScaleKm = features.distanceScaleKm;
   let clusters: ClusterSummary;
   let clusterSeconds: number;
@@ -109,7 +171,7 @@ export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Arr
 
   if (params.algorithm === 'kmeans') {
     t = performance.now();
-    const hashes = rideHashes(validDistance, validDuration);
+    const hashes = rideHashes(validDistance.subarray(0, m), validDuration.subarray(0, m));
     const k = params.k ?? KMEANS_DEFAULTS.k;
     const contamination = params.contamination ?? KMEANS_DEFAULTS.contamination;
     const seed = params.seed ?? KMEANS_DEFAULTS.seed;
@@ -146,7 +208,7 @@ export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Arr
   } else if (params.algorithm == null || params.algorithm === 'dbscan') {
     t = performance.now();
     const sampleSize = params.minSamples === 'auto' ? (params.sampleSize ?? Infinity) : Infinity;
-    const needHashes = params.eps === 'auto' || m > sampleSize;
+    const needHashes = params.eps === 'auto' || m + r > sampleSize;
     const hashes = needHashes ? rideHashes(validDistance, validDuration) : null;
     const hashSeconds = since(t);
     const outcome = runDbscanDetector(xs, ys, hashes, {
@@ -201,6 +263,89 @@ export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Arr
     resolved,
     timings: { rulesSeconds, scaleSeconds, clusterSeconds, scoreSeconds },
   };
+}
+
+/** The reference rides that pass the distance and duration rules (their fares were judged on their own day). */
+function validReference(reference: NonNullable<DetectionInputs['reference']>, rules: RuleLimits): NonNullable<DetectionInputs['reference']> {
+  const codes = applyValidityRules(reference.distanceKm, reference.durationMin, rules);
+  const keep = indicesWhere(codes, 0);
+  const pick = <T extends Float64Array | Int16Array>(from: T, make: (n: number) => T): T => {
+    const out = make(keep.length);
+    for (let k = 0; k < keep.length; k++) out[k] = from[keep[k]];
+    return out;
+  };
+  return {
+    distanceKm: pick(reference.distanceKm, (n) => new Float64Array(n)),
+    durationMin: pick(reference.durationMin, (n) => new Float64Array(n)),
+    zones: reference.zones && {
+      pickup: pick(reference.zones.pickup, (n) => new Int16Array(n)),
+      dropoff: pick(reference.zones.dropoff, (n) => new Int16Array(n)),
+      hour: reference.zones.hour && pick(reference.zones.hour as unknown as Int16Array, (n) => new Int16Array(n)) as unknown as Uint8Array,
+    },
+  };
+}
+
+/**
+ * Context features for the day's valid rides (then the reference's), when the day's rides carry
+ * zones and there is a baseline; null otherwise: a day without zones (the company CSV) keeps the
+ * day-level features.
+ */
+function judgeInContext(
+  inputs: DetectionInputs,
+  ruleCodes: Uint8Array,
+  validIndex: Uint32Array,
+  reference: NonNullable<DetectionInputs['reference']> | null,
+  distanceKm: Float64Array,
+  durationMin: Float64Array,
+) {
+  const zones = inputs.zones;
+  if (!zones || !inputs.history) return null;
+  let zoned = 0;
+  for (let k = 0; k < validIndex.length; k++) if (hasZone(zones.pickup[validIndex[k]]) && hasZone(zones.dropoff[validIndex[k]])) zoned++;
+  if (zoned === 0) return null;
+  let moments = inputs.history.moments;
+  const ownDayIncluded = totalRides(moments) < MIN_HISTORY_RIDES;
+  if (ownDayIncluded) {
+    const valid = new Uint8Array(ruleCodes.length);
+    for (let i = 0; i < valid.length; i++) valid[i] = ruleCodes[i] === 0 ? 1 : 0;
+    moments = addMoments(moments, dayPairMoments(distanceKm, durationMin, valid, zones.pickup, zones.dropoff));
+  }
+  const baseline = buildBaseline(moments, inputs.history.areaOf);
+  if (!baseline) return null;
+  const m = validIndex.length;
+  const r = reference ? reference.distanceKm.length : 0;
+  const d = new Float64Array(m + r);
+  const t = new Float64Array(m + r);
+  const pickup = new Int16Array(m + r);
+  const dropoff = new Int16Array(m + r);
+  const hour = zones.hour ? new Uint8Array(m + r).fill(255) : null;
+  for (let k = 0; k < m; k++) {
+    const i = validIndex[k];
+    d[k] = distanceKm[i];
+    t[k] = durationMin[i];
+    pickup[k] = zones.pickup[i];
+    dropoff[k] = zones.dropoff[i];
+    if (hour) hour[k] = zones.hour![i];
+  }
+  if (reference) {
+    d.set(reference.distanceKm, m);
+    t.set(reference.durationMin, m);
+    if (reference.zones) {
+      pickup.set(reference.zones.pickup, m);
+      dropoff.set(reference.zones.dropoff, m);
+      if (hour && reference.zones.hour) hour.set(reference.zones.hour, m);
+    }
+  }
+  const features = contextFeatures(d, t, pickup, dropoff, baseline, m, hour);
+  const resolved: ResolvedContext = {
+    baselineRides: baseline.rides,
+    baselinePairs: baseline.pairs,
+    baselineDays: inputs.history.days,
+    ownDayIncluded,
+    levels: features.levels,
+    hourEffect: features.hourEffect && features.hourEffect.map((v) => Math.round(v * 1000) / 1000),
+  };
+  return { features, resolved };
 }
 
 function round3(value: number): number {

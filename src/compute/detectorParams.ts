@@ -29,6 +29,12 @@ export interface DbscanDetectorParams extends CommonParams {
   /** eps 'auto' only; default 3 */
   epsScale?: number;
   /**
+   * 'zone_pair': rides that carry pickup and dropoff zones (TLC) are judged against what is normal for
+   * their zone pair in the trailing weeks (the features become z-scores within the pair); rides of
+   * a day without zones keep `features`. Default (when left out): 'none', what older runs did.
+   */
+  context?: 'zone_pair' | 'none';
+  /**
    * At most this many rides are clustered, a hash sample of larger days; default: all (no sampling).
    * Only with minSamples 'auto', which scales with the rides clustered: a given min_samples counts rides
    * of the whole day, so such a day is clustered whole.
@@ -73,6 +79,7 @@ export const DEFAULT_DETECTOR = Object.freeze({
   minSamples: 'auto',
   minClusterShare: 0.05,
   sampleSize: 50_000,
+  context: 'zone_pair',
 } as const satisfies DetectorParams);
 
 /** The book's recipe: eps 0.3 and min_samples 10 on standardised (distance, duration), noise only. */

@@ -5,12 +5,12 @@
 /** The 11 bytes every binary COPY stream starts with. */
 export const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
-export type BinaryField = 'text' | 'float8' | 'float4' | 'bool' | 'int8' | 'date';
+export type BinaryField = 'text' | 'float8' | 'float4' | 'bool' | 'int8' | 'int2' | 'date';
 
 /** One column of a binary COPY result; which arrays are set depends on the field type. */
 export interface BinaryColumn {
   type: BinaryField;
-  /** float8/float4/int8/date values (date: days since 2000-01-01); NaN where NULL */
+  /** float8/float4/int8/int2/date values (date: days since 2000-01-01); NaN where NULL */
   numbers?: Float64Array;
   /** bool: 1 true, 0 false, -1 NULL */
   flags?: Int8Array;
@@ -68,6 +68,9 @@ export function parseBinaryCopy(buffer: Buffer, types: BinaryField[]): BinaryTab
           break;
         case 'int8':
           column.numbers![row] = length < 0 ? NaN : Number(view.getBigInt64(offset));
+          break;
+        case 'int2':
+          column.numbers![row] = length < 0 ? NaN : view.getInt16(offset);
           break;
         case 'date':
           column.numbers![row] = length < 0 ? NaN : view.getInt32(offset);

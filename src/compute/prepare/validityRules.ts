@@ -8,6 +8,11 @@ const INVALID_DISTANCE = reasonCode('invalid_distance');
 const ZERO_DISTANCE = reasonCode('zero_distance');
 const SPEED_LIMIT = reasonCode('speed_limit');
 const DURATION_LIMIT = reasonCode('duration_limit');
+const NO_TRIP = reasonCode('no_trip');
+const VOID_FARE = reasonCode('void_fare');
+
+/** TLC payment_type 6: a voided trip. */
+export const PAYMENT_VOIDED = 6;
 
 /** The limits of the rules that come after the basic ones (non-finite, duration ≤ 0, distance < 0). */
 export interface RuleLimits {
@@ -19,27 +24,48 @@ export interface RuleLimits {
   longTripKm: number;
   /** a ride of exactly zero distance lasting longer than this many minutes */
   zeroDistanceMaxMin: number;
+  /** a ride shorter than this many km lasting at most zeroDistanceMaxMin is a no-trip record, km */
+  noTripMaxKm: number;
+}
+
+/** What some sources carry beyond distance and duration (TLC trips); NaN where a ride has none. */
+export interface FareColumns {
+  fareAmount?: Float64Array;
+  paymentType?: Float64Array;
 }
 
 /**
  * Defaults, from the TLC sample of January 2021 (test/fixtures/tlc): 23 of its 22,792 rides imply more
  * than 150 km/h (up to 17,574 km/h: clock or odometer errors); 59 last more than 4 h, nearly all
  * 11–24 h for a few km (a meter left running); 106 of its 353 zero-distance rides last more than 10 min.
+ * The other 247 zero-distance rides, and 75 more under 100 m (TLC's 0.01–0.06 mi), last a few
+ * seconds to 10 min: a meter started and stopped without a trip. They are no_trip, not noise: on
+ * real days they used to top the score order (the #1 outlier of 145 of 153 days of 2019 was under
+ * 100 m), which hid the rides worth a look.
  */
 export const DEFAULT_RULE_LIMITS: Readonly<RuleLimits> = Object.freeze({
   maxSpeedKmh: 150,
   maxDurationMin: 240,
   longTripKm: 100,
   zeroDistanceMaxMin: 10,
+  noTripMaxKm: 0.1,
 });
 
-/** Per ride: 0 when it may be valid, else the code of the rule it breaks (first that applies). */
+/**
+ * Per ride: 0 when it may be valid, else the code of the rule it breaks (first that applies).
+ * Impossible values first, then a voided charge (negative fare, payment type 6: TLC publishes a
+ * reversal as a second record of the trip with the amounts negated, so its distance and duration
+ * look like a ride's), then the records that are not trips, then the limits.
+ */
 export function applyValidityRules(
   distanceKm: Float64Array,
   durationMin: Float64Array,
   limits: Partial<RuleLimits> = {},
+  fares: FareColumns = {},
 ): Uint8Array {
-  const { maxSpeedKmh, maxDurationMin, longTripKm, zeroDistanceMaxMin } = resolveRuleLimits(limits);
+  const { maxSpeedKmh, maxDurationMin, longTripKm, zeroDistanceMaxMin, noTripMaxKm } = resolveRuleLimits(limits);
+  const fare = fares.fareAmount;
+  const payment = fares.paymentType;
   // speed > limit  <=>  distance > limit * duration / 60 (duration > 0): no division per ride
   const kmPerMinute = maxSpeedKmh / 60;
   const codes = new Uint8Array(distanceKm.length);
@@ -49,7 +75,9 @@ export function applyValidityRules(
     if (!Number.isFinite(d) || !Number.isFinite(t)) codes[i] = NON_FINITE;
     else if (t <= 0) codes[i] = INVALID_DURATION;
     else if (d < 0) codes[i] = INVALID_DISTANCE;
+    else if ((fare !== undefined && fare[i] < 0) || (payment !== undefined && payment[i] === PAYMENT_VOIDED)) codes[i] = VOID_FARE;
     else if (d === 0 && t > zeroDistanceMaxMin) codes[i] = ZERO_DISTANCE;
+    else if (d < noTripMaxKm && t <= zeroDistanceMaxMin) codes[i] = NO_TRIP;
     else if (d > kmPerMinute * t) codes[i] = SPEED_LIMIT;
     else if (t > maxDurationMin && d < longTripKm) codes[i] = DURATION_LIMIT;
   }
