@@ -75,7 +75,8 @@ export async function chooseServiceTimeZone(db: Database, zone: string): Promise
     await lockInTransaction(trx, LOCKS.loads());
     const current = await readSettings(trx);
     if (current.timeZone.zone === zone) {
-      if (current.timeZone.source === 'default') await setZone(trx, zone, 'chosen');
+      // an explicit choice of the zone the database has (by default or from its first load)
+      if (current.timeZone.source !== 'chosen') await setZone(trx, zone, 'chosen');
       return readSettings(trx);
     }
     if (current.hasRides) throw new RidesInOtherZoneError(current.timeZone.zone, zone);
