@@ -173,7 +173,7 @@ describe.each(processTargets)('the service time zone on $name', (target) => {
     expect(back.stdout).toContain(`rides moved: ${moving.length.toLocaleString('en-US')}`);
     expect(back.stdout).toMatch(/days affected: \d+ \(\d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d\)/);
     await withDb(environment, async (db) => expect(await ridesByDay(db)).toEqual(fileDays()));
-  }, 120_000);
+  });
 });
 
 describe.each(processTargets)('TLC into a database that already has rides, on $name', (target) => {
