@@ -85,6 +85,11 @@ describe.each(processTargets)('the service time zone on $name', (target) => {
     expect(table.stdout).toMatch(/next tick: .* in America\/New_York\)/);
     const json = JSON.parse((await runCli(['status', '--from', '2020-12-31', '--to', '2021-01-03', '--json'], env())).stdout) as StatusJson;
     expect(json.timeZone).toMatchObject({ zone: 'America/New_York', source: 'first load' });
+    // the schedule ticks in the database's zone: 03:00 on New York's clocks
+    const cron = JSON.parse((await runCli(['status', '--days', '1', '--json'], { ...env(), RIDESCAN_CRON: '0 3 * * *' })).stdout) as { nextTick: string };
+    const hour = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', hour: 'numeric', hourCycle: 'h23' }).format(new Date(cron.nextTick));
+    expect(Number(hour)).toBe(3);
+    expect(new Date(cron.nextTick).getUTCHours()).not.toBe(3);
   });
 
   it('migrate --time-zone refuses to re-zone a database with rides, pointing at time-zone', async () => {
