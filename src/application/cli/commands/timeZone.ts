@@ -17,7 +17,7 @@ Changing it re-derives every ride's service_date from pickup_at in the new zone,
 transaction that no load or scoring runs beside. Rides whose day changed lose their flags: their
 new days show as stale or never scored in \`status\`, and the nightly catch-up and \`backfill
 --only-missing --stale\` score them again. pickup_at itself does not change: a company CSV's local
-times (without an offset) were read in the zone of the day they were loaded, and stay the instants
+times (without an offset) were read in the zone the database had when they were loaded, and stay the instants
 they became then. Without --yes a change that would move rides only says what it would do.`;
 
 export function register(program: Command, context: CommandContext): void {
