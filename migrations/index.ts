@@ -9,6 +9,7 @@ import * as m005 from './005_load_corrections.js';
 import * as m006 from './006_query_reader.js';
 import * as m007 from './007_no_rides_runs.js';
 import * as m008 from './008_flag_explanations.js';
+import * as m009 from './009_settings.js';
 import * as m010 from './010_zone_pair_baseline.js';
 
 export interface Migration {
@@ -26,5 +27,6 @@ export const migrations: Migration[] = [
   { name: '006_query_reader', ...m006 },
   { name: '007_no_rides_runs', ...m007 },
   { name: '008_flag_explanations', ...m008 },
+  { name: '009_settings', ...m009 },
   { name: '010_zone_pair_baseline', ...m010 },
 ];

@@ -19,6 +19,7 @@ interface CommandModule {
 const COMMANDS: { name: string; summary: string; load(): Promise<CommandModule> }[] = [
   { name: 'demo', summary: 'the main job on a fresh machine (npm start): migrate, simulate a day, score it, print the summary', load: () => import('./cli/commands/demo.js') },
   { name: 'migrate', summary: 'create or update the database schema; safe to run again', load: () => import('./cli/commands/migrate.js') },
+  { name: 'time-zone', summary: "show the database's service time zone, or change it (rides move to their new service days)", load: () => import('./cli/commands/timeZone.js') },
   { name: 'load', summary: 'load ride files (company CSV, NYC TLC CSV or Parquet), validated, with an account of every row', load: () => import('./cli/commands/load.js') },
   { name: 'simulate', summary: "insert a simulated service day drawn from the book's distributions", load: () => import('./cli/commands/simulate.js') },
   { name: 'detect', summary: 'score one service day: flag, reason and score for each ride, and a recorded run', load: () => import('./cli/commands/detect.js') },
@@ -43,7 +44,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   let exitCode: ExitCode = EXIT.ok;
   let config: RidescanConfig | undefined;
   const context: CommandContext = {
-    config: () => (config ??= resolveConfig!(options.env ?? process.env)),
+    // notices (RIDESCAN_TZ deprecated) go to standard error, one line each
+    config: () => (config ??= { ...resolveConfig!(options.env ?? process.env), notice: (line) => io.err(`ridescan: ${line}`) }),
     io,
     setExitCode: (code) => {
       exitCode = code;

@@ -6,17 +6,25 @@ import { z } from 'zod';
 import cron from 'node-cron';
 import { ConfigError, describeZodIssues } from './errors.js';
 
-const timeZone = z.string().refine(
-  (tz) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'is not an IANA time zone name (for example UTC or America/New_York)' },
-);
+/**
+ * An IANA time zone name, as Intl knows them, in its canonical spelling (america/new_york and
+ * US/Eastern become America/New_York), so that two names of one zone compare equal: the
+ * database's zone is compared with RIDESCAN_TZ and with the TLC files' New York.
+ */
+export const TimeZoneName = z
+  .string()
+  .refine(
+    (tz) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'is not an IANA time zone name (for example UTC or America/New_York)' },
+  )
+  .transform((tz) => new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone);
 
 const blankAsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
@@ -35,7 +43,9 @@ const EnvironmentSchema = z.object({
       .optional(),
   ),
   RIDESCAN_HOME: z.preprocess(blankAsUnset, z.string().default('./.ridescan')),
-  RIDESCAN_TZ: z.preprocess(blankAsUnset, timeZone.default('UTC')),
+  // No longer the service-day zone, which the database holds (issue 11, `ridescan time-zone`):
+  // still read, so that a deployment that sets it is told when it disagrees with the database.
+  RIDESCAN_TZ: z.preprocess(blankAsUnset, TimeZoneName.optional()),
   RIDESCAN_CRON: z.preprocess(
     blankAsUnset,
     z
@@ -63,9 +73,12 @@ export interface RidescanConfig {
   databaseUrl: string | undefined;
   /** where the embedded database lives (RIDESCAN_HOME/db) */
   home: string;
-  /** service days are local dates of pickup in this zone */
-  timeZone: string;
-  /** when the nightly job runs, in timeZone */
+  /**
+   * RIDESCAN_TZ, when set: no longer the service-day zone (the database holds it), only checked
+   * against it when a command opens the database (openDatabase.ts)
+   */
+  deprecatedTimeZone: string | undefined;
+  /** when the nightly job runs, in the database's service time zone */
   cron: string;
   /** json or pretty; undefined = pretty on a terminal, json otherwise */
   logFormat: (typeof LOG_FORMATS)[number] | undefined;
@@ -74,6 +87,8 @@ export interface RidescanConfig {
   tensorBackend: (typeof TENSOR_BACKENDS)[number] | undefined;
   /** run with /bin/sh -c, one JSON event on stdin, by schedule and backfill; undefined = no alerts */
   alertCommand: string | undefined;
+  /** where one-line notices for the user go (the CLI: standard error); unset = nowhere */
+  notice?: (line: string) => void;
 }
 
 export function resolveConfig(env: NodeJS.ProcessEnv = process.env): RidescanConfig {
@@ -83,7 +98,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env): RidescanCon
   return {
     databaseUrl: e.DATABASE_URL,
     home: resolve(e.RIDESCAN_HOME),
-    timeZone: e.RIDESCAN_TZ,
+    deprecatedTimeZone: e.RIDESCAN_TZ,
     cron: e.RIDESCAN_CRON,
     logFormat: e.RIDESCAN_LOG_FORMAT,
     logLevel: e.RIDESCAN_LOG_LEVEL,

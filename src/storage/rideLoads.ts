@@ -15,6 +15,7 @@ import type { Knex } from 'knex';
 import type { Database } from './database.js';
 import { LOCKS, lockInTransaction } from './locks.js';
 import { BinaryCopyWriter } from './binaryCopy.js';
+import { confirmServiceTimeZone } from './settings.js';
 
 // This module's input contract is the row it writes and the reject it stores, named here because
 // storage must not import from src/application: the file formats, containers and how a row is
@@ -80,8 +81,14 @@ export interface FileLoadTarget {
   container: string;
   /** zone of the file's wall-clock times (TLC: America/New_York), for the record */
   sourceTimeZone: string;
-  /** zone of service days (RIDESCAN_TZ), for the record */
+  /** zone of service days (the database's, settings.ts), in which the rows' service days were computed */
   serviceTimeZone: string;
+  /**
+   * Checked under the load lock before any ride is written: the database's zone must still be
+   * serviceTimeZone (the rows were converted in it), or with `claim` this first load sets it
+   * (settings.ts confirmServiceTimeZone). Unset: not checked (tests that load in a zone of their own).
+   */
+  zone?: { claim: boolean };
   /** parse, validate and count everything, then roll back */
   dryRun: boolean;
   /**
@@ -146,6 +153,7 @@ export async function loadRideBatches(
   try {
     return await db.knex.transaction(async (trx: Knex.Transaction) => {
       await lockInTransaction(trx, LOCKS.loads());
+      if (target.zone) await confirmServiceTimeZone(trx, target.serviceTimeZone, target.zone.claim);
       const [{ id }] = await trx('loads')
         .insert({
           file_name: target.fileName,

@@ -37,10 +37,15 @@ const CREATE_RIDE_STAGE = `create temporary table ridescan_ride_stage (
 
 const COPY_RIDE_STAGE = `COPY ridescan_ride_stage FROM STDIN (FORMAT binary)`;
 
-// Local wall-clock times become instants in the configured zone; the service day is the local
-// date of pickup. Rides already present keep their row (and their flags): loading is idempotent.
+// Local wall-clock times become instants in the given zone, or when none is given in the
+// database's service time zone (settings), read here under the load lock that a change of it
+// also takes; the service day is the local date of pickup. Rides already present keep their row
+// (and their flags): loading is idempotent. Bindings: the zone or null, twice.
 const INSERT_FROM_RIDE_STAGE = `insert into rides (ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date)
-  select ride_id, taxi_id, pickup_local at time zone ?, dropoff_local at time zone ?, distance_km, pickup_local::date
+  select ride_id, taxi_id,
+    pickup_local at time zone coalesce(?::text, (select service_time_zone from settings)),
+    dropoff_local at time zone coalesce(?::text, (select service_time_zone from settings)),
+    distance_km, pickup_local::date
   from ridescan_ride_stage
   on conflict (ride_id) do nothing`;
 
@@ -132,7 +137,7 @@ export function rideIdAt(rides: DayRides, i: number): string {
 export interface NewRide {
   rideId: string;
   taxiId: string | null;
-  /** local wall-clock time in the configured zone, as ms since 1970 read as if UTC */
+  /** local wall-clock time in the service time zone, as ms since 1970 read as if UTC */
   pickupLocalMs: number;
   dropoffLocalMs: number;
   distanceKm: number;
@@ -143,8 +148,12 @@ export interface InsertResult {
   alreadyPresent: number;
 }
 
-/** Inserts rides in one transaction (all or none); rides whose id exists are left as they are. */
-export async function insertRides(db: Database, rides: Iterable<NewRide>, timeZone: string): Promise<InsertResult> {
+/**
+ * Inserts rides in one transaction (all or none); rides whose id exists are left as they are.
+ * Their wall-clock times are in `timeZone`, which must then be the database's service time zone
+ * (tests and benches name it); by default they are in the database's zone.
+ */
+export async function insertRides(db: Database, rides: Iterable<NewRide>, timeZone?: string): Promise<InsertResult> {
   const writer = new BinaryCopyWriter(5, 1 << 20);
   let offered = 0;
   for (const ride of rides) {
@@ -163,7 +172,7 @@ export async function insertRides(db: Database, rides: Iterable<NewRide>, timeZo
     await lockInTransaction(trx, LOCKS.loads());
     await trx.raw(CREATE_RIDE_STAGE);
     await db.copyIn(trx, COPY_RIDE_STAGE, data);
-    const result = await trx.raw(INSERT_FROM_RIDE_STAGE, [timeZone, timeZone]);
+    const result = await trx.raw(INSERT_FROM_RIDE_STAGE, [timeZone ?? null, timeZone ?? null]);
     return result.rowCount as number;
   });
   return { inserted, alreadyPresent: offered - inserted };

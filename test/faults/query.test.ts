@@ -11,6 +11,7 @@ import pg from 'pg';
 import knexFactory from 'knex';
 import { openDatabase, type Database } from '../../src/storage/database.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
+import { chooseServiceTimeZone } from '../../src/storage/settings.js';
 import { parseRecord } from '../../src/storage/readOnlyQuery.js';
 import { createServerSchema, serverUrl, seedEmbeddedDataDir } from '../support/databases.js';
 import { runCli, runCliProcess, CLI } from '../support/runCli.js';
@@ -38,10 +39,14 @@ async function pgliteTarget(): Promise<QueryTarget> {
       await db.close();
     }
   };
-  await withDb((db) => migrateToLatest(db));
+  await withDb(async (db) => {
+    await migrateToLatest(db);
+  await chooseServiceTimeZone(db, SERVICE_TZ);
+    await chooseServiceTimeZone(db, SERVICE_TZ);
+  });
   return {
     name: 'pglite',
-    env: { DATABASE_URL: undefined, RIDESCAN_HOME: home, RIDESCAN_TZ: SERVICE_TZ },
+    env: { DATABASE_URL: undefined, RIDESCAN_HOME: home, RIDESCAN_TZ: undefined },
     withDb,
     drop: async () => rmSync(home, { recursive: true, force: true }),
   };
@@ -51,9 +56,10 @@ async function serverTarget(): Promise<QueryTarget> {
   const schema = await createServerSchema();
   const db = await openDatabase({ databaseUrl: schema.url });
   await migrateToLatest(db);
+  await chooseServiceTimeZone(db, SERVICE_TZ);
   return {
     name: 'server',
-    env: { DATABASE_URL: schema.url, RIDESCAN_HOME: mkdtempSync(join(tmpdir(), 'ridescan-query-')), RIDESCAN_TZ: SERVICE_TZ },
+    env: { DATABASE_URL: schema.url, RIDESCAN_HOME: mkdtempSync(join(tmpdir(), 'ridescan-query-')), RIDESCAN_TZ: undefined },
     url: schema.url,
     withDb: (fn) => fn(db),
     async drop() {

@@ -53,7 +53,7 @@ describe.skipIf(!postgresBin)('server restarts and terminated sessions (a throwa
     DATABASE_URL: server.url(app),
     RIDESCAN_HOME: home,
     RIDESCAN_LOG_FORMAT: 'json',
-    RIDESCAN_TZ: 'UTC',
+    RIDESCAN_TZ: undefined,
   });
   /** the exit and output of a process that met a restart: a documented code and no raw stack */
   const expectCleanExit = (run: CliRun, codes: number[]) => {

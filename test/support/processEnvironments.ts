@@ -28,7 +28,7 @@ export const processTargets: ProcessTarget[] = [
       const home = mkdtempSync(join(tmpdir(), 'ridescan-proc-'));
       await seedEmbeddedDataDir(join(home, 'db'));
       return {
-        env: { DATABASE_URL: undefined, RIDESCAN_HOME: home, RIDESCAN_TZ: 'UTC', RIDESCAN_LOG_FORMAT: 'json' },
+        env: { DATABASE_URL: undefined, RIDESCAN_HOME: home, RIDESCAN_TZ: undefined, RIDESCAN_LOG_FORMAT: 'json' },
         async open() {
           const db = await openDatabase({ dataDir: join(home, 'db') });
           await migrateToLatest(db);
@@ -48,7 +48,7 @@ export const processTargets: ProcessTarget[] = [
             const schema = await createServerSchema();
             const home = mkdtempSync(join(tmpdir(), 'ridescan-proc-'));
             return {
-              env: { DATABASE_URL: schema.url, RIDESCAN_HOME: home, RIDESCAN_TZ: 'UTC', RIDESCAN_LOG_FORMAT: 'json' },
+              env: { DATABASE_URL: schema.url, RIDESCAN_HOME: home, RIDESCAN_TZ: undefined, RIDESCAN_LOG_FORMAT: 'json' },
               async open() {
                 const db = await openDatabase({ databaseUrl: schema.url });
                 await migrateToLatest(db);

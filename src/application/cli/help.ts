@@ -4,9 +4,8 @@ Environment:
   DATABASE_URL    PostgreSQL server to use (postgres://user:pass@host/db); unset = the embedded
                   database (PGlite) in RIDESCAN_HOME/db
   RIDESCAN_HOME   where the embedded database lives (default ./.ridescan)
-  RIDESCAN_TZ     time zone of service days: a ride belongs to the local date of its pickup
-                  (default UTC)
-  RIDESCAN_CRON   when \`ridescan schedule\` runs the nightly job, in RIDESCAN_TZ (default 15 2 * * *)
+  RIDESCAN_CRON   when \`ridescan schedule\` runs the nightly job, in the database's service time
+                  zone (\`ridescan time-zone\`) (default 15 2 * * *)
   RIDESCAN_LOG_FORMAT  json or pretty (default: pretty on a terminal, json otherwise)
   RIDESCAN_LOG_LEVEL   trace, debug, info, warn, error or fatal (default info)
   RIDESCAN_TENSOR_BACKEND  tensorflow, wasm or cpu: the TF.js backend to prefer (default: the

@@ -1,6 +1,7 @@
 // Loads one ride file: inspect it (an unreadable file fails here, before anything is written),
 // then stream its batches into its own transaction and return the account.
 import type { Database } from '../../storage/database.js';
+import type { DatabaseSettings } from '../../storage/settings.js';
 import { loadRideBatches, type FileLoadAccount } from '../../storage/rideLoads.js';
 import { TLC_TIME_ZONE, type RequestedFormat } from './formats.js';
 import { inspectRideFile, type RideFile } from './inspectFile.js';
@@ -10,8 +11,15 @@ import { ZoneClock } from './zoneClock.js';
 export interface LoadFileOptions {
   format: RequestedFormat;
   dryRun: boolean;
-  /** RIDESCAN_TZ: service days are local dates of pickup there; rides-csv times without offset are local there */
-  serviceTimeZone: string;
+  /**
+   * The database's settings as the command read them: service days are local dates of pickup in
+   * its zone, and rides-csv times without offset are local there. The load confirms the zone
+   * under the load lock; the first TLC file into a database whose zone was never chosen and that
+   * has no rides sets it to New York.
+   */
+  database?: DatabaseSettings;
+  /** instead of `database`: a zone taken as it is, unchecked (tests and benches that load in a zone of their own) */
+  serviceTimeZone?: string;
   /** called once the file is inspected, before its rows are read */
   onStart?: (file: RideFile) => void;
   onProgress?: (progress: ReadProgress) => void;
@@ -30,6 +38,8 @@ export interface FileLoadResult {
   seconds: number;
   /** what the operator should know before trusting the result, in words */
   warnings: string[];
+  /** the zone this load set as the database's service time zone (the first TLC load), or null */
+  timeZoneSet: string | null;
 }
 
 export async function loadRideFile(db: Database, path: string, options: LoadFileOptions): Promise<FileLoadResult> {
@@ -37,8 +47,9 @@ export async function loadRideFile(db: Database, path: string, options: LoadFile
   const file = await inspectRideFile(path, options.format);
   options.onStart?.(file);
   const format = file.layout.format;
-  const sourceTimeZone = format === 'rides-csv' ? options.serviceTimeZone : TLC_TIME_ZONE;
-  const clocks = { source: new ZoneClock(sourceTimeZone), service: new ZoneClock(options.serviceTimeZone) };
+  const { serviceTimeZone, claim } = serviceZoneFor(format, options);
+  const sourceTimeZone = format === 'rides-csv' ? serviceTimeZone : TLC_TIME_ZONE;
+  const clocks = { source: new ZoneClock(sourceTimeZone), service: new ZoneClock(serviceTimeZone) };
   const account = await loadRideBatches(
     db,
     {
@@ -48,7 +59,8 @@ export async function loadRideFile(db: Database, path: string, options: LoadFile
       format,
       container: file.container,
       sourceTimeZone,
-      serviceTimeZone: options.serviceTimeZone,
+      serviceTimeZone,
+      zone: options.database ? { claim } : undefined,
       dryRun: options.dryRun,
       // a TLC ride_id hashes every field (tlcRideId.ts): the same id is the same trip
       idsNameContent: format !== 'rides-csv',
@@ -65,8 +77,27 @@ export async function loadRideFile(db: Database, path: string, options: LoadFile
     ignoredColumns: file.ignoredColumns,
     account,
     seconds: (performance.now() - started) / 1000,
-    warnings: zoneWarnings(format, options.serviceTimeZone),
+    warnings: zoneWarnings(format, serviceTimeZone),
+    timeZoneSet: claim ? serviceTimeZone : null,
   };
+}
+
+/**
+ * The zone of service days for this file. A database whose zone was never chosen and that has no
+ * rides takes New York from its first TLC file: TLC times are New York local time, and the README
+ * walk-through must give New York days without the user knowing of zones. demo and simulate
+ * insert no file and keep UTC; a company CSV keeps the default too (its zone is the company's).
+ */
+function serviceZoneFor(format: FileLoadResult['format'], options: LoadFileOptions): { serviceTimeZone: string; claim: boolean } {
+  const { database } = options;
+  if (!database) {
+    if (options.serviceTimeZone === undefined) throw new Error('loadRideFile needs the database settings or a service time zone');
+    return { serviceTimeZone: options.serviceTimeZone, claim: false };
+  }
+  if (format !== 'rides-csv' && database.timeZone.source === 'default' && !database.hasRides && database.timeZone.zone !== TLC_TIME_ZONE) {
+    return { serviceTimeZone: TLC_TIME_ZONE, claim: true };
+  }
+  return { serviceTimeZone: database.timeZone.zone, claim: false };
 }
 
 /**
@@ -77,7 +108,8 @@ export async function loadRideFile(db: Database, path: string, options: LoadFile
 function zoneWarnings(format: FileLoadResult['format'], serviceTimeZone: string): string[] {
   if (format === 'rides-csv' || serviceTimeZone === TLC_TIME_ZONE) return [];
   return [
-    `TLC times are ${TLC_TIME_ZONE} local time, but service days here are in ${serviceTimeZone}: ` +
-      `the file's rides are cut into days at midnight ${serviceTimeZone}, not at midnight in New York. Set RIDESCAN_TZ=${TLC_TIME_ZONE} before the first load (docs/loading.md#time-zones)`,
+    `TLC times are ${TLC_TIME_ZONE} local time, but this database's service days are in ${serviceTimeZone}: ` +
+      `the file's rides are cut into days at midnight ${serviceTimeZone}, not at midnight in New York. ` +
+      `To cut every ride's day in New York: ridescan time-zone ${TLC_TIME_ZONE} (docs/loading.md#time-zones)`,
   ];
 }

@@ -39,9 +39,9 @@ export interface RowValidator {
 }
 
 export interface RowClocks {
-  /** the zone of the file's times without offset (TLC: New York; rides-csv: RIDESCAN_TZ) */
+  /** the zone of the file's times without offset (TLC: New York; rides-csv: the service time zone) */
   source: ZoneClock;
-  /** the zone of service days (RIDESCAN_TZ) */
+  /** the zone of service days (the database's, settings.ts) */
   service: ZoneClock;
 }
 

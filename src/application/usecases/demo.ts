@@ -6,7 +6,7 @@ import { countRidesByDay } from '../../storage/rides.js';
 import { topOutliers, type FlaggedRide } from '../../storage/outlierQueries.js';
 import { DEFAULT_DETECTOR } from '../../compute/detectOutliers.js';
 import type { RidescanConfig } from '../config.js';
-import { withDatabase } from '../openDatabase.js';
+import { databaseSettings, withDatabase } from '../openDatabase.js';
 import { simulateDay } from './simulate.js';
 import { scoreDay, type DayOutcome } from './scoreDay.js';
 
@@ -21,9 +21,11 @@ export async function runDemo(config: RidescanConfig, options: { date: string; r
     const migrations = await migrateToLatest(db);
     const applied = migrations.filter((m) => m.status === 'applied').length;
     say(`database: ${db.describe} (${applied} migration(s) applied, ${migrations.length - applied} already there)`);
+    // a fresh database keeps its default zone (UTC); RIDESCAN_TZ is checked against it
+    await databaseSettings(config, db);
     const existing = (await countRidesByDay(db, options.date, options.date)).get(options.date) ?? 0;
     if (existing === 0) {
-      const inserted = await simulateDay(db, { serviceDate: options.date, rides: options.rides, seed: 1, timeZone: config.timeZone });
+      const inserted = await simulateDay(db, { serviceDate: options.date, rides: options.rides, seed: 1 });
       say(`simulated ${inserted.inserted} rides for ${options.date} (the book's distributions, seed 1)`);
     } else {
       say(`${existing} rides already present for ${options.date}`);

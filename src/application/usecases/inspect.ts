@@ -24,9 +24,9 @@ export interface QueryOptions {
  * role is not set up (exit 3), and the message names what a DBA runs.
  */
 export async function query(config: RidescanConfig, sql: string, options: QueryOptions): Promise<QueryResult> {
-  return withDatabase(config, { requireSchema: true }, async (db) => {
+  return withDatabase(config, { requireSchema: true }, async (db, settings) => {
     try {
-      return await runReadOnlyQuery(db, sql, { ...options, timeZone: config.timeZone });
+      return await runReadOnlyQuery(db, sql, { ...options, timeZone: settings.timeZone.zone });
     } catch (error) {
       if (error instanceof ReaderRoleMissingError) throw new DatabaseError(error.message);
       if (error instanceof QueryCancelledError || error instanceof QueryRefusedError) throw new WorkFailedError(error.message);

@@ -19,17 +19,26 @@ export interface LoadFilesOptions {
 export async function loadFiles(config: RidescanConfig, files: string[], options: LoadFilesOptions): Promise<{ results: FileLoadResult[]; failures: FileFailure[] }> {
   const results: FileLoadResult[] = [];
   const failures: FileFailure[] = [];
-  await withDatabase(config, { requireSchema: true }, async (db) => {
+  await withDatabase(config, { requireSchema: true }, async (db, settings) => {
+    // the settings as read at open, kept current as this command's own loads change them: after
+    // a first TLC load sets New York, the next file loads in New York and claims nothing
+    let database = settings;
     for (const path of files) {
       try {
         const result = await loadRideFile(db, path, {
           format: options.format,
           dryRun: options.dryRun,
-          serviceTimeZone: config.timeZone,
+          database,
           onStart: (file) => options.progress.start(file),
           onProgress: (p) => options.progress.update(p),
         });
         options.progress.stop();
+        if (!result.account.dryRun) {
+          database = {
+            timeZone: result.timeZoneSet ? { zone: result.timeZoneSet, source: 'first load', setAt: new Date() } : database.timeZone,
+            hasRides: database.hasRides || result.account.rowsLoaded > 0,
+          };
+        }
         results.push(result);
         options.onFile?.({ loaded: result });
       } catch (error) {

@@ -11,7 +11,7 @@ export function defaultReportPath(serviceDate: string): string {
 
 /** Writes the report and returns its absolute path. ReportUnavailableError when the day has nothing to show. */
 export async function writeReport(config: RidescanConfig, options: { serviceDate: string; out?: string }): Promise<string> {
-  const { html } = await withDatabase(config, { requireSchema: true }, (db) => buildReport(db, { serviceDate: options.serviceDate, timeZone: config.timeZone }));
+  const { html } = await withDatabase(config, { requireSchema: true }, (db, settings) => buildReport(db, { serviceDate: options.serviceDate, timeZone: settings.timeZone.zone }));
   const out = resolve(options.out ?? defaultReportPath(options.serviceDate));
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, html);

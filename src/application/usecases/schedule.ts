@@ -1,5 +1,5 @@
 // `ridescan schedule`: a long-running process that runs the nightly job on a cron expression in
-// the service time zone, catching up at start and on every tick. node-cron's noOverlap keeps a
+// the database's service time zone (read at start), catching up at start and on every tick. node-cron's noOverlap keeps a
 // tick from starting while the previous one runs; the per-day advisory lock keeps two
 // schedulers (or a scheduler and a backfill) off the same day. The database is opened per tick,
 // so that the embedded one is free for other commands between ticks.
@@ -10,7 +10,7 @@ import { migrateToLatest } from '../../storage/migrate.js';
 import type { RidescanConfig } from '../config.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { withDatabase } from '../openDatabase.js';
+import { databaseSettings, withDatabase } from '../openDatabase.js';
 import type { DayOutcome } from './scoreDay.js';
 import type { Alerts } from '../alerts.js';
 
@@ -59,19 +59,30 @@ export async function runScheduler(options: SchedulerOptions): Promise<ExitCode>
   let failedDays = 0;
 
   const { job } = options;
+  // Schema first, under the migration lock, so that a fresh database works on the first tick;
+  // then the zone the cron ticks in: the database's.
+  const timeZone = await withDatabase(options.config, { requireSchema: false }, async (db) => {
+    await migrateToLatest(db);
+    return (await databaseSettings(options.config, db)).timeZone.zone;
+  });
   const tick = (): Promise<DayOutcome[]> =>
-    withDatabase(options.config, { requireSchema: true }, (db) =>
-      job.tick(db, {
+    withDatabase(options.config, { requireSchema: true }, (db, settings) => {
+      // each tick reads the zone again: the day that just ended is the database's, even when
+      // `ridescan time-zone` changed it since the start; only the tick's hour needs a restart
+      if (settings.timeZone.zone !== timeZone) {
+        log.warn({ timeZone: settings.timeZone.zone, cronTimeZone: timeZone }, 'the service time zone changed since the scheduler started: restart it to tick in the new zone');
+      }
+      return job.tick(db, {
         now: new Date(),
-        timeZone: options.config.timeZone,
+        timeZone: settings.timeZone.zone,
         catchUpDays: options.catchUpDays,
         params: options.params,
         tensorBackend: options.config.tensorBackend,
         log,
         shouldStop: () => stopping,
         alerts: options.alerts,
-      }),
-    );
+      });
+    });
   const tickAndCount = async () => {
     try {
       const outcomes = await tick();
@@ -81,9 +92,6 @@ export async function runScheduler(options: SchedulerOptions): Promise<ExitCode>
       log.error({ error: error instanceof Error ? error.message : String(error) }, 'tick failed');
     }
   };
-
-  // Schema first, under the migration lock, so that a fresh database works on the first tick.
-  await withDatabase(options.config, { requireSchema: false }, (db) => migrateToLatest(db));
 
   if (options.once) {
     log.info({ job: job.name, catchUpDays: options.catchUpDays }, 'one tick (--once)');
@@ -102,10 +110,10 @@ export async function runScheduler(options: SchedulerOptions): Promise<ExitCode>
   };
   const task = cron.schedule(options.cron, guardedTick, {
     name: job.name,
-    timezone: options.config.timeZone,
+    timezone: timeZone,
     noOverlap: true,
   });
-  log.info({ cron: options.cron, timeZone: options.config.timeZone, nextTick: task.getNextRun()?.toISOString() }, 'scheduler started; catching up');
+  log.info({ cron: options.cron, timeZone, nextTick: task.getNextRun()?.toISOString() }, 'scheduler started; catching up');
   void guardedTick();
 
   return new Promise<ExitCode>((resolve) => {

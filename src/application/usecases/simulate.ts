@@ -13,7 +13,8 @@ export interface SimulateDayOptions {
   rides: number;
   seed: number;
   anomalyShare?: number;
-  timeZone: string;
+  /** the zone of the simulated wall-clock times; default the database's service time zone */
+  timeZone?: string;
   /** how many cars the rides are spread over */
   taxis?: number;
 }
@@ -40,7 +41,10 @@ export async function simulateDay(db: Database, options: SimulateDayOptions): Pr
   return insertRides(db, rides(), options.timeZone);
 }
 
-/** `ridescan simulate`: a simulated day into the configured database, in its service zone. */
+/**
+ * `ridescan simulate`: a simulated day into the configured database, in its service zone (read
+ * under the load lock by insertRides, so a concurrent `time-zone` cannot come between).
+ */
 export async function simulate(config: RidescanConfig, options: Omit<SimulateDayOptions, 'timeZone'>): Promise<InsertResult> {
-  return withDatabase(config, { requireSchema: true }, (db) => simulateDay(db, { ...options, timeZone: config.timeZone }));
+  return withDatabase(config, { requireSchema: true }, (db) => simulateDay(db, options));
 }

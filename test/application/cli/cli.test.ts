@@ -27,7 +27,7 @@ describe('ridescan CLI: help and usage errors', () => {
   it('explains itself with --help, on every command', async () => {
     const top = await runCli(['--help'], embedded(freshHome()));
     expect(top.code).toBe(0);
-    for (const word of ['migrate', 'simulate', 'detect', 'DATABASE_URL', 'RIDESCAN_TZ', 'Exit codes']) expect(top.stdout).toContain(word);
+    for (const word of ['migrate', 'simulate', 'detect', 'DATABASE_URL', 'time-zone', 'Exit codes']) expect(top.stdout).toContain(word);
     const detect = await runCli(['detect', '--help'], embedded(freshHome()));
     expect(detect.code).toBe(0);
     for (const flag of ['--date', '--eps', '--min-samples', '--min-cluster-share', '--algorithm', '(default: "auto")']) expect(detect.stdout).toContain(flag);

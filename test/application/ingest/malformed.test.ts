@@ -91,7 +91,7 @@ describe.each(databaseTargets)('malformed rows on $name', (target) => {
     ]);
   });
 
-  it('reads the company CSV: ids as given, offsets as instants, local times in RIDESCAN_TZ, empty taxi ids', async () => {
+  it('reads the company CSV: ids as given, offsets as instants, local times in the service time zone, empty taxi ids', async () => {
     const file = scratch.file(
       'rides.csv',
       [

@@ -107,7 +107,7 @@ describe.each(databaseTargets)('the TLC yellow sample on $name', (target) => {
   it('warns when TLC rides go into service days of another zone than New York, and only then', async () => {
     const utc = await load(t.db, TLC_SAMPLE, { dryRun: true, serviceTimeZone: 'UTC' });
     expect(utc.warnings).toHaveLength(1);
-    expect(utc.warnings[0]).toMatch(/TLC times are America\/New_York local time, but service days here are in UTC.*RIDESCAN_TZ=America\/New_York/);
+    expect(utc.warnings[0]).toMatch(/TLC times are America\/New_York local time, but this database's service days are in UTC.*ridescan time-zone America\/New_York/);
     const newYork = await load(t.db, TLC_SAMPLE, { dryRun: true });
     expect(newYork.warnings).toEqual([]);
   });

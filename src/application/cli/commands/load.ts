@@ -7,10 +7,12 @@ import { RIDE_FORMATS, type RequestedFormat } from '../../ingest/formats.js';
 const FORMATS_HELP = `
 Formats:
   rides-csv   the company's export: ride_id,taxi_id,pickup_at,dropoff_at,distance_km; ISO 8601
-              times, with an offset (an instant) or without (local time in RIDESCAN_TZ)
+              times, with an offset (an instant) or without (local time in the database's
+              service time zone: \`ridescan time-zone\`)
   tlc-yellow  NYC TLC yellow taxi trip records (tpep_pickup_datetime, …), CSV, .csv.gz or Parquet
   tlc-green   NYC TLC green taxi trip records (lpep_pickup_datetime, …), CSV, .csv.gz or Parquet
-  TLC times are New York local time; trip_distance is in miles (distance_km = miles × 1.609344);
+  TLC times are New York local time: the first TLC file into a new database (no rides, zone
+  never chosen) sets its service time zone to America/New_York. trip_distance is in miles (distance_km = miles × 1.609344);
   a TLC row's ride_id is derived from its content, so loading a file again adds nothing.
 
 Each file loads in its own transaction: all of it, or none of it. Rows that cannot be parsed go

@@ -1,16 +1,25 @@
-// `ridescan migrate`: create or update the schema.
+// `ridescan migrate`: create or update the schema; --time-zone fixes the service time zone.
 import type { Command } from 'commander';
-import { ENVIRONMENT_HELP, type CommandContext } from '../options.js';
+import { TimeZoneName } from '../../config.js';
+import { describeTimeZone } from '../format/timeZone.js';
+import { ENVIRONMENT_HELP, parseWith, type CommandContext } from '../options.js';
 
 export function register(program: Command, context: CommandContext): void {
   program
     .command('migrate')
     .description('create or update the database schema; safe to run again')
+    .option(
+      '--time-zone <zone>',
+      'IANA zone of service days (a ride belongs to the local date of its pickup there), for a database without rides; ' +
+        'unset, a new database is in UTC until its first TLC load sets America/New_York. Later changes: ridescan time-zone',
+      parseWith(TimeZoneName),
+    )
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action(async () => {
+    .action(async (options: { timeZone?: string }) => {
       const { migrate } = await import('../../usecases/migrate.js');
-      const { results, database } = await migrate(context.config());
+      const { results, database, timeZone } = await migrate(context.config(), { timeZone: options.timeZone });
       for (const r of results) context.io.out(`${r.status.padEnd(15)}  ${r.name}`);
       context.io.out(`schema current on ${database}`);
+      context.io.out(`service time zone: ${describeTimeZone(timeZone)}`);
     });
 }

@@ -22,7 +22,7 @@ export function register(program: Command, context: CommandContext): void {
         "what psql would ask a server (e.g. the README's queries on the ride_outliers view). " +
         'The query runs as the ridescan_reader role (SELECT on the ops tables and views only, made by `ridescan migrate`), ' +
         'in a read-only transaction that is rolled back, through the extended protocol (one statement) and as a cursor ' +
-        '(a query only: no COPY, DO, SET, COMMIT or data-modifying WITH); timestamps print in RIDESCAN_TZ, dates as dates.',
+        '(a query only: no COPY, DO, SET, COMMIT or data-modifying WITH); timestamps print in the service time zone, dates as dates.',
     )
     .argument('<sql>', 'the query, e.g. "select outlier_reason, count(*) from ride_outliers group by 1"')
     .option('--json', 'print the rows as JSON objects (a repeated column name gets _2, _3, ...)')

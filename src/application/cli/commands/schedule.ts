@@ -16,7 +16,7 @@ export function register(program: Command, context: CommandContext): void {
     program
       .command('schedule')
       .description(
-        'run the nightly job: on every tick of RIDESCAN_CRON (in RIDESCAN_TZ) score the service day that just ended, ' +
+        'run the nightly job: on every tick of RIDESCAN_CRON (in the service time zone of the database) score the service day that just ended, ' +
           'and catch up on recent days that have rides but no succeeded run, or whose flags went stale. ' +
           'Catches up at start too. Stops on SIGTERM/SIGINT after the run in progress (within --grace-seconds).',
       )

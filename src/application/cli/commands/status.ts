@@ -3,8 +3,9 @@ import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { ENVIRONMENT_HELP, parseDate, parseWith, type CommandContext } from '../options.js';
 import { formatTable } from '../format/table.js';
+import { describeTimeZone } from '../format/timeZone.js';
 import { UsageError } from '../../errors.js';
-import { addDays, localDateOf } from '../../serviceDays.js';
+import { addDays } from '../../serviceDays.js';
 import type { DayOverview } from '../../../storage/dayStatus.js';
 
 /**
@@ -27,19 +28,21 @@ export function register(program: Command, context: CommandContext): void {
         'then the never-scored and stale days and the next tick of the schedule',
     )
     .option('--from <YYYY-MM-DD>', 'first service day (default: --days before --to)', parseDate)
-    .option('--to <YYYY-MM-DD>', 'last service day, inclusive (default: today in RIDESCAN_TZ)', parseDate)
+    .option('--to <YYYY-MM-DD>', 'last service day, inclusive (default: today in the service time zone)', parseDate)
     .addOption(new Option('--days <n>', `without --from: how many days back from --to (default ${DEFAULT_DAYS})`).argParser(parseDays).conflicts('from'))
     .option('--json', 'print as JSON')
     .addHelpText('after', ENVIRONMENT_HELP)
     .action(async (options: { from?: string; to?: string; days?: number; json?: boolean }) => {
       const config = context.config();
-      const to = options.to ?? localDateOf(new Date(), config.timeZone);
-      const from = options.from ?? addDays(to, -(options.days ?? DEFAULT_DAYS));
-      if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
-      const span = Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000) + 1;
-      if (span > MAX_STATUS_DAYS) throw new UsageError(`--from ${from} --to ${to} spans ${span.toLocaleString('en-US')} days; at most ${MAX_STATUS_DAYS.toLocaleString('en-US')} (a hundred years) at once`);
       const { status } = await import('../../usecases/status.js');
-      const report = await status(config, { from, to });
+      const report = await status(config, (today) => {
+        const to = options.to ?? today;
+        const from = options.from ?? addDays(to, -(options.days ?? DEFAULT_DAYS));
+        if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+        const span = Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000) + 1;
+        if (span > MAX_STATUS_DAYS) throw new UsageError(`--from ${from} --to ${to} spans ${span.toLocaleString('en-US')} days; at most ${MAX_STATUS_DAYS.toLocaleString('en-US')} (a hundred years) at once`);
+        return { from, to };
+      });
       const { days } = report;
       const neverScored = days.filter((d) => d.state === 'never scored').map((d) => d.day);
       const stale = days.filter((d) => d.state === 'stale').map((d) => d.day);
@@ -51,6 +54,7 @@ export function register(program: Command, context: CommandContext): void {
               database: report.database,
               from: report.from,
               to: report.to,
+              timeZone: report.timeZone,
               nextTick: report.nextTick,
               neverScored,
               stale,
@@ -63,7 +67,7 @@ export function register(program: Command, context: CommandContext): void {
         );
         return;
       }
-      out(`ridescan status: ${report.database}, service days ${report.from} to ${report.to} (${config.timeZone})\n`);
+      out(`ridescan status: ${report.database}, service days ${report.from} to ${report.to} in ${describeTimeZone(report.timeZone)}\n`);
       out(
         formatTable(
           ['day', 'rides', 'scored', 'outliers', 'flag rate', 'top reasons', 'state', 'last run', 'run status', 'finished (UTC)'],
@@ -85,7 +89,7 @@ export function register(program: Command, context: CommandContext): void {
       out(`\nnever scored: ${neverScored.length ? neverScored.join(', ') : 'none'}`);
       out(`stale:        ${stale.length ? stale.join(', ') : 'none'}`);
       out(`empty:        ${empty} of ${days.length} days have no rides loaded`);
-      out(`next tick:    ${report.nextTick ?? 'none'} (RIDESCAN_CRON '${config.cron}' in ${config.timeZone})`);
+      out(`next tick:    ${report.nextTick ?? 'none'} (RIDESCAN_CRON '${config.cron}' in ${report.timeZone.zone})`);
     });
 }
 

@@ -21,6 +21,11 @@ export function formatFileSummary(result: FileLoadResult): string {
   lines.push(`${result.name}${a.dryRun ? '  (dry run: checked and counted, nothing written)' : ''}`);
   lines.push(`  format           ${result.format} (${picked}), ${container}, ${megabytes(result.bytes)}`);
   if (result.ignoredColumns.length > 0) lines.push(`  ignored columns  ${result.ignoredColumns.join(', ')}`);
+  if (result.timeZoneSet) {
+    lines.push(
+      `  time zone        service days ${a.dryRun ? 'would be' : 'are now'} in ${result.timeZoneSet}: the first load into this database, a TLC file (New York local times); \`ridescan time-zone\` changes it`,
+    );
+  }
   for (const warning of result.warnings) lines.push(`  WARNING          ${warning}`);
   const width = int.format(a.rowsRead).length;
   const count = (n: number) => int.format(n).padStart(width);
