@@ -215,7 +215,7 @@ export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Arr
       eps: params.eps,
       minSamples: params.minSamples,
       minClusterShare: params.minClusterShare,
-      epsScale: params.epsScale ?? DEFAULT_DETECTOR.epsScale,
+      epsScale: context ? (params.contextEpsScale ?? DEFAULT_DETECTOR.contextEpsScale) : (params.epsScale ?? DEFAULT_DETECTOR.epsScale),
       sampleSize,
     });
     t = performance.now();
@@ -269,7 +269,7 @@ export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Arr
 function validReference(reference: NonNullable<DetectionInputs['reference']>, rules: RuleLimits): NonNullable<DetectionInputs['reference']> {
   const codes = applyValidityRules(reference.distanceKm, reference.durationMin, rules);
   const keep = indicesWhere(codes, 0);
-  const pick = <T extends Float64Array | Int16Array>(from: T, make: (n: number) => T): T => {
+  const pick = <T extends Float64Array | Int16Array | Uint8Array>(from: T, make: (n: number) => T): T => {
     const out = make(keep.length);
     for (let k = 0; k < keep.length; k++) out[k] = from[keep[k]];
     return out;
@@ -280,7 +280,7 @@ function validReference(reference: NonNullable<DetectionInputs['reference']>, ru
     zones: reference.zones && {
       pickup: pick(reference.zones.pickup, (n) => new Int16Array(n)),
       dropoff: pick(reference.zones.dropoff, (n) => new Int16Array(n)),
-      hour: reference.zones.hour && pick(reference.zones.hour as unknown as Int16Array, (n) => new Int16Array(n)) as unknown as Uint8Array,
+      hour: reference.zones.hour && pick(reference.zones.hour, (n) => new Uint8Array(n)),
     },
   };
 }

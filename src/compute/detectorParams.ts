@@ -35,6 +35,22 @@ export interface DbscanDetectorParams extends CommonParams {
    */
   context?: 'zone_pair' | 'none';
   /**
+   * eps 'auto' with context: eps is this × the median k-distance instead of epsScale. Within-pair
+   * z-scores pack normal rides denser about their centre than the day-level features do, so the same
+   * density ratio would flag far more: 6.5 was chosen on the 2019 TLC sample (evaluate --scenario tlc,
+   * docs/detector.md) as the scale that keeps real trips flagged under 3%.
+   */
+  contextEpsScale?: number;
+  /** trailing days whose zone-pair baseline rows a run sums (context); default 84 */
+  baselineDays?: number;
+  /**
+   * eps and min_samples 'auto': a day with fewer valid rides than this is clustered together with
+   * trailing rides scored normal (of the last baselineDays days, hash-sampled), up to this many in
+   * all, so that a 300-ride day meets the density a large day has. Flags are the day's only. 0 or
+   * left out: the day alone.
+   */
+  referenceRides?: number;
+  /**
    * At most this many rides are clustered, a hash sample of larger days; default: all (no sampling).
    * Only with minSamples 'auto', which scales with the rides clustered: a given min_samples counts rides
    * of the whole day, so such a day is clustered whole.
@@ -80,6 +96,9 @@ export const DEFAULT_DETECTOR = Object.freeze({
   minClusterShare: 0.05,
   sampleSize: 50_000,
   context: 'zone_pair',
+  contextEpsScale: 6.5,
+  baselineDays: 84,
+  referenceRides: 30_000,
 } as const satisfies DetectorParams);
 
 /** The book's recipe: eps 0.3 and min_samples 10 on standardised (distance, duration), noise only. */

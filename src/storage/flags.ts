@@ -1,5 +1,7 @@
 // Writing a day's flags: only the rides whose flag, reason or score changed, in one transaction
 // with the run's final status, so that a crash leaves the previous flags of the day intact.
+import { replaceDayPairMoments } from './baselines.js';
+import type { PairMoments } from '../compute/context/pairMoments.js';
 import type { Knex } from 'knex';
 import type { Database } from './database.js';
 import { BinaryCopyWriter } from './binaryCopy.js';
@@ -101,6 +103,8 @@ export interface FlagWrite {
   flags: NewFlags;
   /** the run's record, complete but for what the write measures: flags written, write seconds */
   record: RunRecord;
+  /** the day's zone-pair baseline rows (TLC days): replace the day's, in the same transaction */
+  pairMoments?: PairMoments;
   /** test hook: runs inside the write transaction, after the flags are staged */
   afterStage?: (trx: Knex.Transaction) => Promise<void>;
 }
@@ -147,6 +151,7 @@ export async function writeFlags(db: Database, write: FlagWrite): Promise<number
       if (marked !== unscoredNormal) throw new DayChangedDuringRunError(rides.serviceDate, unscoredNormal, marked);
     }
     if (staged.length > 0) await trx.raw(APPLY_FLAG_STAGE, [runId, rides.serviceDate]);
+    if (write.pairMoments) await replaceDayPairMoments(trx, rides.serviceDate, runId, write.pairMoments);
     if (write.afterStage) await write.afterStage(trx);
     const writeSeconds = (performance.now() - started) / 1000;
     const timings = { ...write.record.timings, write_s: writeSeconds, total_s: (write.record.timings.total_s ?? 0) + writeSeconds };

@@ -173,6 +173,15 @@ const MOVE_RIDES = `update rides
       is_outlier = null, outlier_reason = null, outlier_score = null, detection_run_id = null
   where service_date <> (pickup_at at time zone ?)::date`;
 
+// What was derived from the old days goes with them: each load's list of days (which tells the
+// scoring read which days carry TLC columns) is derived again from its rides, and the zone-pair
+// baseline rows of the affected days are dropped (their runs' next scoring writes them again).
+// Bindings: the affected days.
+const REDERIVE_LOAD_DAYS = `update loads l
+  set service_days = coalesce((select array_agg(distinct r.service_date order by r.service_date) from rides r where r.load_id = l.id), '{}')
+  where l.service_days && ?::date[]`;
+const DROP_BASELINE_DAYS = `delete from zone_pair_baseline where service_date = any (?::date[])`;
+
 /** Scoring of these days is running in another process: the change would race with its write. */
 export class ScoringInProgressError extends Error {
   constructor(readonly days: string[]) {
@@ -209,6 +218,9 @@ export async function changeServiceTimeZone(db: Database, zone: string, options:
       const moved = (await trx.raw(MOVE_RIDES, [zone, zone])).rowCount as number;
       // the load lock keeps rides from arriving, so the count cannot differ; if it does, roll back
       if (moved !== ridesMoved) throw new Error(`expected to move ${ridesMoved} rides, moved ${moved}`);
+      const days = `{${affectedDays.join(',')}}`;
+      await trx.raw(REDERIVE_LOAD_DAYS, [days]);
+      await trx.raw(DROP_BASELINE_DAYS, [days]);
     }
     await setZone(trx, zone, 'chosen');
     const after = (await readSettings(trx)).timeZone;

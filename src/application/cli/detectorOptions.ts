@@ -37,6 +37,11 @@ export const DetectorFlags = z.object({
   maxDuration: limit,
   longTrip: limit,
   zeroDistanceMax: limit,
+  minTripDistance: limit,
+  context: z.enum(['zone_pair', 'none']),
+  contextEpsScale: epsScale,
+  baselineDays: z.number().int('must be a whole number').min(1, 'must be at least 1').max(3660, 'must be at most 3660'),
+  referenceRides: z.number().int('must be a whole number').min(0, 'must be 0 or more').max(1_000_000, 'must be at most 1,000,000'),
 });
 
 /** 'auto' or a value of the schema */
@@ -97,6 +102,31 @@ export function addDetectorOptions(command: Command): Command {
       new Option('--zero-distance-max <minutes>', 'rule: zero-distance rides longer than this are flagged (zero_distance)')
         .argParser(parseWith(limit, asNumber))
         .default(r.zeroDistanceMaxMin),
+    )
+    .addOption(
+      new Option('--min-trip-distance <km>', 'rule: rides shorter than this lasting at most --zero-distance-max minutes are no-trip records (no_trip)')
+        .argParser(parseWith(limit, asNumber))
+        .default(r.noTripMaxKm),
+    )
+    .addOption(
+      new Option('--context <kind>', 'zone_pair: rides with pickup and dropoff zones (TLC) are judged against their zone pair in the trailing weeks; none: the day alone')
+        .choices(['zone_pair', 'none'])
+        .default(d.context),
+    )
+    .addOption(
+      new Option('--context-eps-scale <number>', 'eps auto with context: the multiple of the median k-distance')
+        .argParser(parseWith(epsScale, asNumber))
+        .default(d.contextEpsScale),
+    )
+    .addOption(
+      new Option('--baseline-days <n>', 'trailing days of zone-pair baseline (context) and of reference rides')
+        .argParser(parseWith(z.number().int('must be a whole number').min(1, 'must be at least 1').max(3660, 'must be at most 3660'), asNumber))
+        .default(d.baselineDays),
+    )
+    .addOption(
+      new Option('--reference-rides <n>', 'eps and min-samples auto: smaller days are clustered with trailing normal rides up to this many; 0 = the day alone')
+        .argParser(parseWith(z.number().int('must be a whole number').min(0, 'must be 0 or more').max(1_000_000, 'must be at most 1,000,000'), asNumber))
+        .default(d.referenceRides),
     );
 }
 
@@ -104,7 +134,7 @@ export function addDetectorOptions(command: Command): Command {
 export function detectorParamsFromFlags(raw: unknown): DetectorParams {
   const f = DetectorFlags.parse(raw);
   const features: FeatureSet = f.features ?? (f.algorithm === 'dbscan' && f.eps !== 'auto' ? 'distance_duration' : DEFAULT_DETECTOR.features);
-  const rules = { maxSpeedKmh: f.maxSpeed, maxDurationMin: f.maxDuration, longTripKm: f.longTrip, zeroDistanceMaxMin: f.zeroDistanceMax };
+  const rules = { maxSpeedKmh: f.maxSpeed, maxDurationMin: f.maxDuration, longTripKm: f.longTrip, zeroDistanceMaxMin: f.zeroDistanceMax, noTripMaxKm: f.minTripDistance };
   if (f.algorithm === 'kmeans') {
     return { ...KMEANS_DEFAULTS, features, k: f.k, contamination: f.contamination, rules };
   }
@@ -116,6 +146,10 @@ export function detectorParamsFromFlags(raw: unknown): DetectorParams {
     minSamples: f.minSamples,
     minClusterShare: f.minClusterShare,
     sampleSize: f.sampleSize,
+    context: f.context,
+    contextEpsScale: f.contextEpsScale,
+    baselineDays: f.baselineDays,
+    referenceRides: f.referenceRides,
     rules,
   };
 }
@@ -129,5 +163,10 @@ export function describeDetector(p: DetectorParams): string {
   const minSamples = p.minSamples === 'auto' ? 'min_samples auto (1/400 of the rides clustered, at least 10)' : `min_samples ${p.minSamples}`;
   const sample = p.minSamples === 'auto' && p.sampleSize !== undefined && Number.isFinite(p.sampleSize) ? `, sample of ${p.sampleSize.toLocaleString('en-US')} above that` : '';
   const share = p.minClusterShare > 0 ? `min cluster share ${p.minClusterShare}` : 'noise only';
-  return `dbscan on ${p.features ?? 'distance_duration'}, ${eps}, ${minSamples}, ${share}${sample}`;
+  const context =
+    p.context === 'zone_pair'
+      ? `; with zones, judged in their zone pair over ${p.baselineDays ?? DEFAULT_DETECTOR.baselineDays} trailing days (eps auto ${p.contextEpsScale ?? DEFAULT_DETECTOR.contextEpsScale} × median k-distance)`
+      : '';
+  const reference = p.eps === 'auto' && p.minSamples === 'auto' && (p.referenceRides ?? 0) > 0 ? `; days under ${p.referenceRides!.toLocaleString('en-US')} rides clustered with trailing rides` : '';
+  return `dbscan on ${p.features ?? 'distance_duration'}, ${eps}, ${minSamples}, ${share}${sample}${context}${reference}`;
 }

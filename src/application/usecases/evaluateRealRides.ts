@@ -21,6 +21,7 @@ import { loadRideFile } from '../ingest/loadFile.js';
 import { UnreadableFileError } from '../ingest/unreadableFileError.js';
 import type { Logger } from '../logger.js';
 import { withThrowawayDatabase } from '../throwawayDatabase.js';
+import { readSettings } from '../../storage/settings.js';
 import { planBackfill, runBackfill, type BackfillProgress } from './backfill.js';
 
 /** Reasons that mark a record that is not a ride (no trip made, a voided charge): left out of "trips". */
@@ -93,10 +94,11 @@ export async function evaluateRealRides(base: RidescanConfig, options: RealRideE
 
 /**
  * The evaluation on an open, migrated, EMPTY database that may be damaged (rides are rewritten in
- * place); config.timeZone is the service-day zone. Tests call it on their own database to check the
+ * place); the database's service time zone (settings) gives the service days. Tests call it on their own database to check the
  * figures against it afterwards.
  */
 export async function evaluateRealRidesIn(db: Database, config: RidescanConfig, options: RealRideEvaluationOptions): Promise<RealRideEvaluation> {
+  const timeZone = (await readSettings(db)).timeZone.zone;
   const started = performance.now();
   const files: RealRideEvaluation['files'] = [];
   const serviceDays = new Set<string>();
@@ -107,7 +109,7 @@ export async function evaluateRealRidesIn(db: Database, config: RidescanConfig, 
       result = await loadRideFile(db, path, {
         format: 'auto',
         dryRun: false,
-        serviceTimeZone: config.timeZone,
+        serviceTimeZone: timeZone,
         // before a row is read: the airport and fare figures need TLC's columns
         onStart: (file) => checkFormat(path, file.layout.format),
       });
@@ -163,7 +165,7 @@ export async function evaluateRealRidesIn(db: Database, config: RidescanConfig, 
 
   const counts = await evaluationCounts(db, NOT_A_RIDE_REASONS);
   return {
-    timeZone: config.timeZone,
+    timeZone,
     files,
     rides: candidates.rideIds.length,
     injection: { share: options.injectShare, seed: options.seed, perKind: injectedPerKind(candidates.rideIds.length, options.injectShare), eligible: injection.eligible },

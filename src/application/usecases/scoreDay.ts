@@ -17,10 +17,14 @@ import { readRidesForDay, type DayRides } from '../../storage/rides.js';
 import { writeFlags, DayChangedDuringRunError } from '../../storage/flags.js';
 import { finishRunFailed, finishRunNoRides, startRun, trailingSummaries } from '../../storage/runs.js';
 import { dayStatuses } from '../../storage/dayStatus.js';
-import type { ClusterSummary, DetectorParams, ResolvedDetector } from '../../compute/detectOutliers.js';
+import { DEFAULT_DETECTOR, type ClusterSummary, type DetectorParams, type ResolvedDetector } from '../../compute/detectOutliers.js';
 import type { DaySummary } from '../../compute/monitoring/featureSummary.js';
 import { DEFAULT_DRIFT_OPTIONS, type DriftResult } from '../../compute/monitoring/driftCheck.js';
 import { scoreDayRides } from '../../compute/scoreDayRides.js';
+import type { DetectionInputs } from '../../compute/detectOutliers.js';
+import { zoneArea } from '../../compute/context/baseline.js';
+import { readReferenceRides, readTrailingPairMoments, readZones } from '../../storage/baselines.js';
+import { readSettings } from '../../storage/settings.js';
 import { initTensorBackend, type TensorBackendName } from '../../compute/tensorBackend.js';
 import { since } from '../../compute/compute_util.js';
 import type { Logger } from '../logger.js';
@@ -267,15 +271,17 @@ async function runDetector(db: Database, serviceDate: string, options: ScoreDayO
 async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, started: number): Promise<boolean> {
   await phase(options, run, 'read');
   let t = performance.now();
-  const rides: DayRides = await readRidesForDay(db, run.serviceDate);
+  const timeZone = (await readSettings(db)).timeZone;
+  const rides: DayRides = await readRidesForDay(db, run.serviceDate, timeZone.zone);
   const trailing = parseSummaries(await trailingSummaries(db, run.serviceDate, DEFAULT_DRIFT_OPTIONS.window));
+  const inputs = rides.count > 0 ? await readDetectionInputs(db, rides, options.params, timeZone.zone) : {};
   run.timings.readSeconds = since(t);
   run.rides = rides.count;
   if (rides.count === 0) return false;
 
   await phase(options, run, 'compute');
   t = performance.now();
-  const { detection, featureSummary, drift } = scoreDayRides(rides.distanceKm, rides.durationMin, options.params, trailing);
+  const { detection, featureSummary, drift, pairMoments } = scoreDayRides(rides.distanceKm, rides.durationMin, options.params, trailing, inputs);
   run.timings.computeSeconds = since(t);
   run.timings.clusterSeconds = detection.timings.clusterSeconds;
   run.outliers = detection.outliers;
@@ -307,10 +313,43 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
       drift: { ...drift },
       driftWarning: drift.drift,
     },
+    pairMoments: rides.tlc ? pairMoments : undefined,
     afterStage: options.hooks?.beforeCommit,
   });
   run.timings.writeSeconds = since(t);
   return true;
+}
+
+/**
+ * What the detector reads besides the day: on TLC days the fares, zones and pickup hours, and with
+ * context the trailing zone-pair baseline and the zones' areas; for a small day with eps and
+ * min_samples 'auto', trailing rides scored normal to cluster it with.
+ */
+async function readDetectionInputs(db: Database, rides: DayRides, params: DetectorParams, timeZone: string): Promise<DetectionInputs> {
+  const inputs: DetectionInputs = {};
+  const dbscanAuto = params.algorithm !== 'kmeans' && params.eps === 'auto' && params.minSamples === 'auto';
+  const days = (params.algorithm !== 'kmeans' && params.baselineDays) || DEFAULT_DETECTOR.baselineDays;
+  if (rides.tlc) {
+    inputs.fares = { fareAmount: rides.tlc.fareAmount, paymentType: rides.tlc.paymentType };
+    inputs.zones = { pickup: rides.tlc.pickupZone, dropoff: rides.tlc.dropoffZone, hour: rides.tlc.pickupHour };
+    if (params.algorithm !== 'kmeans' && params.context === 'zone_pair') {
+      const history = await readTrailingPairMoments(db, rides.serviceDate, days);
+      const areaOf = new Map((await readZones(db)).map((z) => [z.locationId, zoneArea(z.borough, z.zone, z.serviceZone)]));
+      inputs.history = { ...history, areaOf };
+    }
+  }
+  const wanted = dbscanAuto ? (params.referenceRides ?? 0) - rides.count : 0;
+  if (wanted > 0) {
+    const reference = await readReferenceRides(db, rides.serviceDate, days, wanted, timeZone);
+    if (reference) {
+      inputs.reference = {
+        distanceKm: reference.distanceKm,
+        durationMin: reference.durationMin,
+        zones: { pickup: reference.pickupZone, dropoff: reference.dropoffZone, hour: reference.pickupHour },
+      };
+    }
+  }
+  return inputs;
 }
 
 /**
