@@ -35,8 +35,8 @@ export async function openConfiguredDatabase(config: RidescanConfig, options: Op
  * is ignored with a notice; set to another, the command stops (exit 2) before it does anything
  * in a zone the operator did not expect.
  */
-export async function databaseSettings(config: RidescanConfig, db: Database): Promise<DatabaseSettings> {
-  const settings = await readSettings(db);
+export async function databaseSettings(config: RidescanConfig, db: Database, withRides = true): Promise<DatabaseSettings> {
+  const settings = await readSettings(db, { withRides });
   checkDeprecatedTimeZone(config, settings);
   return settings;
 }
@@ -66,19 +66,26 @@ export function checkDeprecatedTimeZone(config: RidescanConfig, settings: Databa
  */
 export async function withDatabase<T>(
   config: RidescanConfig,
-  options: { requireSchema: true; /** `time-zone` checks RIDESCAN_TZ itself: it is the command that resolves a conflict */ ownTimeZoneCheck?: boolean },
+  options: {
+    requireSchema: true;
+    /** `time-zone` checks RIDESCAN_TZ itself: it is the command that resolves a conflict */
+    ownTimeZoneCheck?: boolean;
+    /** settings.hasRides is wanted (load): it reads the rides table, which the others leave alone */
+    withRides?: boolean;
+  },
   fn: (db: Database, settings: DatabaseSettings) => Promise<T>,
 ): Promise<T>;
 export async function withDatabase<T>(config: RidescanConfig, options: { requireSchema: false }, fn: (db: Database) => Promise<T>): Promise<T>;
 export async function withDatabase<T>(
   config: RidescanConfig,
-  options: OpenOptions & { ownTimeZoneCheck?: boolean },
+  options: OpenOptions & { ownTimeZoneCheck?: boolean; withRides?: boolean },
   fn: (db: Database, settings: DatabaseSettings) => Promise<T>,
 ): Promise<T> {
   const db = await openConfiguredDatabase(config, options);
   try {
     if (!options.requireSchema) return await (fn as (db: Database) => Promise<T>)(db);
-    return await fn(db, options.ownTimeZoneCheck ? await readSettings(db) : await databaseSettings(config, db));
+    const withRides = options.withRides ?? false;
+    return await fn(db, options.ownTimeZoneCheck ? await readSettings(db, { withRides }) : await databaseSettings(config, db, withRides));
   } finally {
     await db.close();
   }

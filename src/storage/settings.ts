@@ -18,12 +18,17 @@ export interface ServiceTimeZone {
 
 export interface DatabaseSettings {
   timeZone: ServiceTimeZone;
-  /** whether the rides table has any ride, as of the read */
-  hasRides: boolean;
+  /** whether the rides table has any ride, as of the read; undefined when not asked (withRides: false) */
+  hasRides?: boolean;
 }
 
-// One statement: the settings row and whether there is any ride (an index probe, not a count).
-const READ_SETTINGS = `select service_time_zone, time_zone_source, time_zone_set_at,
+// One statement: the settings row and, when asked, whether there is any ride (an index probe, not a count).
+// Whether there are rides is asked only by those who need it (load, migrate --time-zone, the zone
+// change): it reads `rides`, and a command that only scores must not wait on that table before its
+// run is recorded (a day's read blocked by a lock on rides is then a run left 'running', not a
+// process that hangs without a trace).
+const READ_SETTINGS = `select service_time_zone, time_zone_source, time_zone_set_at from settings`;
+const READ_SETTINGS_AND_RIDES = `select service_time_zone, time_zone_source, time_zone_set_at,
     exists (select 1 from rides) as has_rides
   from settings`;
 
@@ -31,7 +36,7 @@ interface SettingsRow {
   service_time_zone: string;
   time_zone_source: TimeZoneSource;
   time_zone_set_at: Date | string;
-  has_rides: boolean;
+  has_rides?: boolean;
 }
 
 function fromRow(row: SettingsRow): DatabaseSettings {
@@ -41,9 +46,9 @@ function fromRow(row: SettingsRow): DatabaseSettings {
   };
 }
 
-export async function readSettings(db: Database | Knex.Transaction): Promise<DatabaseSettings> {
+export async function readSettings(db: Database | Knex.Transaction, options: { withRides?: boolean } = {}): Promise<DatabaseSettings> {
   const knex = 'profile' in db ? db.knex : db;
-  const rows = (await knex.raw(READ_SETTINGS)).rows as SettingsRow[];
+  const rows = (await knex.raw(options.withRides === false ? READ_SETTINGS : READ_SETTINGS_AND_RIDES)).rows as SettingsRow[];
   // migration 009 inserts the row and nothing deletes it; a missing row is a damaged database
   if (rows.length !== 1) throw new Error(`the settings table holds ${rows.length} rows, not 1 (migration 009_settings inserts it)`);
   return fromRow(rows[0]);

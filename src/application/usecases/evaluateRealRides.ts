@@ -98,7 +98,7 @@ export async function evaluateRealRides(base: RidescanConfig, options: RealRideE
  * figures against it afterwards.
  */
 export async function evaluateRealRidesIn(db: Database, config: RidescanConfig, options: RealRideEvaluationOptions): Promise<RealRideEvaluation> {
-  const timeZone = (await readSettings(db)).timeZone.zone;
+  const timeZone = (await readSettings(db, { withRides: false })).timeZone.zone;
   const started = performance.now();
   const files: RealRideEvaluation['files'] = [];
   const serviceDays = new Set<string>();

@@ -19,7 +19,7 @@ export interface LoadFilesOptions {
 export async function loadFiles(config: RidescanConfig, files: string[], options: LoadFilesOptions): Promise<{ results: FileLoadResult[]; failures: FileFailure[] }> {
   const results: FileLoadResult[] = [];
   const failures: FileFailure[] = [];
-  await withDatabase(config, { requireSchema: true }, async (db, settings) => {
+  await withDatabase(config, { requireSchema: true, withRides: true }, async (db, settings) => {
     // the settings as read at open, kept current as this command's own loads change them: after
     // a first TLC load sets New York, the next file loads in New York and claims nothing
     let database = settings;

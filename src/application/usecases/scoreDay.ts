@@ -271,7 +271,7 @@ async function runDetector(db: Database, serviceDate: string, options: ScoreDayO
 async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, started: number): Promise<boolean> {
   await phase(options, run, 'read');
   let t = performance.now();
-  const timeZone = (await readSettings(db)).timeZone;
+  const timeZone = (await readSettings(db, { withRides: false })).timeZone;
   const rides: DayRides = await readRidesForDay(db, run.serviceDate, timeZone.zone);
   const trailing = parseSummaries(await trailingSummaries(db, run.serviceDate, DEFAULT_DRIFT_OPTIONS.window));
   const inputs = rides.count > 0 ? await readDetectionInputs(db, rides, options.params, timeZone.zone) : {};

@@ -24,7 +24,7 @@ export interface RuleLimits {
   longTripKm: number;
   /** a ride of exactly zero distance lasting longer than this many minutes */
   zeroDistanceMaxMin: number;
-  /** a ride shorter than this many km lasting at most zeroDistanceMaxMin is a no-trip record, km */
+  /** a ride of zero distance, or (in records with fares) shorter than this many km, lasting at most zeroDistanceMaxMin is a no-trip record, km */
   noTripMaxKm: number;
 }
 
@@ -66,6 +66,11 @@ export function applyValidityRules(
   const { maxSpeedKmh, maxDurationMin, longTripKm, zeroDistanceMaxMin, noTripMaxKm } = resolveRuleLimits(limits);
   const fare = fares.fareAmount;
   const payment = fares.paymentType;
+  // Under noTripMaxKm is a no-trip only in a taximeter's records (those that carry fares): TLC
+  // rounds to 0.01 mi, and 0.01–0.06 mi in seconds is a meter started and stopped. Other sources
+  // keep such rides in the clustering: the book's simulated day has four rides of 20–80 m that it
+  // clusters as normal, and its labels are the oracle.
+  const metered = fare !== undefined;
   // speed > limit  <=>  distance > limit * duration / 60 (duration > 0): no division per ride
   const kmPerMinute = maxSpeedKmh / 60;
   const codes = new Uint8Array(distanceKm.length);
@@ -77,7 +82,7 @@ export function applyValidityRules(
     else if (d < 0) codes[i] = INVALID_DISTANCE;
     else if ((fare !== undefined && fare[i] < 0) || (payment !== undefined && payment[i] === PAYMENT_VOIDED)) codes[i] = VOID_FARE;
     else if (d === 0 && t > zeroDistanceMaxMin) codes[i] = ZERO_DISTANCE;
-    else if (d < noTripMaxKm && t <= zeroDistanceMaxMin) codes[i] = NO_TRIP;
+    else if ((d === 0 || (metered && d < noTripMaxKm)) && t <= zeroDistanceMaxMin) codes[i] = NO_TRIP;
     else if (d > kmPerMinute * t) codes[i] = SPEED_LIMIT;
     else if (t > maxDurationMin && d < longTripKm) codes[i] = DURATION_LIMIT;
   }

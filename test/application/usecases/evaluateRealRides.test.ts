@@ -10,6 +10,7 @@ import { evaluateRealRidesIn, type RealRideEvaluation } from '../../../src/appli
 import { formatRealRideEvaluation } from '../../../src/application/cli/format/realRideEvaluation.js';
 import { DEFAULT_DETECTOR } from '../../../src/compute/detectOutliers.js';
 import { INJECTED_KINDS } from '../../../src/compute/simulation/injectAnomalies.js';
+import { chooseServiceTimeZone } from '../../../src/storage/settings.js';
 
 const HEAD = 'test/fixtures/tlc/yellow_tripdata_2021-01_head.csv';
 const SHARE = 0.01;
@@ -18,7 +19,9 @@ describe.each(databaseTargets)('evaluate on real rides, on $name', (target) => {
   const t = useTestDatabase(target);
 
   it('injects the share per kind, scores every day in date order, and reports what the database holds', async () => {
-    const config = { ...resolveConfig({}), timeZone: 'America/New_York' };
+    // as the throwaway database of `evaluate` is: its service days in New York
+    await chooseServiceTimeZone(t.db, 'America/New_York');
+    const config = resolveConfig({});
     const log = createLogger(config, { write: () => undefined, isTTY: false }, { level: 'silent' });
     const result: RealRideEvaluation = await evaluateRealRidesIn(t.db, config, { files: [HEAD], injectShare: SHARE, seed: 5, params: { ...DEFAULT_DETECTOR }, log });
     const db = t.db;

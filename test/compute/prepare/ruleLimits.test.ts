@@ -36,9 +36,28 @@ describe('the rules beyond the basic ones', () => {
     expect(rules([5], [241], { maxDurationMin: 300 })).toEqual(['valid']);
   });
 
-  it('flags zero-distance rides that last longer than the limit', () => {
-    expect(rules([0, 0, 0.01, 0], [10, 10.5, 30, 2000])).toEqual(['valid', 'zero_distance', 'valid', 'zero_distance']);
-    expect(rules([0], [10.5], { zeroDistanceMaxMin: 30 })).toEqual(['valid']);
+  it('flags zero-distance rides that last longer than the limit, and shorter ones as no-trip records', () => {
+    expect(rules([0, 0, 0.01, 0], [10, 10.5, 30, 2000])).toEqual(['no_trip', 'zero_distance', 'valid', 'zero_distance']);
+    expect(rules([0], [10.5], { zeroDistanceMaxMin: 30 })).toEqual(['no_trip']);
+    expect(rules([0], [31], { zeroDistanceMaxMin: 30 })).toEqual(['zero_distance']);
+  });
+
+  it("flags a taximeter's rides under 100 m that end within the zero-distance limit as no-trip records", () => {
+    // 99 m in 5 s is a meter started and stopped; 100 m is a (short) trip; 50 m over 11 min is not a no-trip
+    const metered = (d: number[], t: number[], limits = {}) =>
+      Array.from(applyValidityRules(Float64Array.from(d), Float64Array.from(t), limits, { fareAmount: new Float64Array(d.length).fill(3) }), name);
+    expect(metered([0.099, 0.1, 0.05, 0.05], [0.08, 0.03, 11, 3])).toEqual(['no_trip', 'speed_limit', 'valid', 'no_trip']);
+    expect(metered([0.4], [2], { noTripMaxKm: 0.5 })).toEqual(['no_trip']);
+    // without fares (the company CSV, the book's simulated day) only an exact zero is a no-trip
+    expect(rules([0.099, 0], [0.08, 3])).toEqual(['valid', 'no_trip']);
+  });
+
+  it('flags negative fares and voided trips as void_fare, where fares exist', () => {
+    const fares = { fareAmount: Float64Array.from([-52, 0, 12, NaN, 12]), paymentType: Float64Array.from([4, 1, 6, NaN, NaN]) };
+    const codes = applyValidityRules(Float64Array.from([3, 3, 3, 3, 3]), Float64Array.from([12, 12, 12, 12, 12]), {}, fares);
+    expect(Array.from(codes, name)).toEqual(['void_fare', 'valid', 'void_fare', 'valid', 'valid']);
+    // impossible values still come first
+    expect(Array.from(applyValidityRules(Float64Array.from([-1]), Float64Array.from([5]), {}, { fareAmount: Float64Array.from([-5]) }), name)).toEqual(['invalid_distance']);
   });
 
   it('names the first rule a ride breaks: impossible values before limits', () => {
@@ -61,6 +80,9 @@ describe('the rules beyond the basic ones', () => {
     expect(counts.speed_limit).toBeGreaterThanOrEqual(20);
     expect(counts.duration_limit).toBeGreaterThanOrEqual(50);
     expect(counts.zero_distance).toBeGreaterThanOrEqual(100);
+    // the other zero-distance records are no-trip records (237 counted in the file; those under 100 m
+    // join them when the fares are read, as scoring does)
+    expect(counts.no_trip).toBeGreaterThanOrEqual(230);
     for (const params of [DEFAULT_DETECTOR, BOOK_RECIPE, KMEANS_DEFAULTS, { eps: 0.3, minSamples: 10, minClusterShare: 0.05 }]) {
       const result = detectOutliers(tlc.distanceKm, tlc.durationMin, params);
       for (let i = 0; i < codes.length; i++) {

@@ -19,7 +19,7 @@ describe('validity rules', () => {
       'non_finite',
       'non_finite',
       'non_finite',
-      'valid',
+      'no_trip',
     ]);
   });
 
