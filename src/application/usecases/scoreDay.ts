@@ -21,6 +21,7 @@ import { DEFAULT_DETECTOR, type ClusterSummary, type DetectorParams, type Resolv
 import type { DaySummary } from '../../compute/monitoring/featureSummary.js';
 import { DEFAULT_DRIFT_OPTIONS, type DriftResult } from '../../compute/monitoring/driftCheck.js';
 import { scoreDayRides } from '../../compute/scoreDayRides.js';
+import { driftWarnings } from '../../compute/monitoring/driftMessage.js';
 import type { DetectionInputs } from '../../compute/detectOutliers.js';
 import { zoneArea } from '../../compute/context/baseline.js';
 import { readReferenceRides, readTrailingPairMoments, readZones } from '../../storage/baselines.js';
@@ -195,7 +196,7 @@ async function scoreDayWithRetries(db: Database, day: string, options: ScoreDayO
         `scored ${day}`,
       );
       if (run.drift?.drift) {
-        log?.warn({ day, runId: run.runId, drift: run.drift.drifted }, `drift warning: ${day} is far from the trailing days on ${run.drift.drifted.join(', ')}`);
+        log?.warn({ day, runId: run.runId, drift: run.drift.drifted }, `drift warning: ${day}: ${driftWarnings(run.drift).join('; ')}`);
       }
       return { day, status: 'succeeded', run, attempts: attempt };
     }
