@@ -71,10 +71,11 @@ describe('judging rides against their zone pair', () => {
   it('with no history, judges the day against its own pairs', () => {
     const own = detectOutliers(day.distanceKm, day.durationMin, DEFAULT_DETECTOR, { ...inputs, history: { moments: dayPairMoments(new Float64Array(0), new Float64Array(0), new Uint8Array(0), new Int16Array(0), new Int16Array(0)), days: 0, areaOf: AREAS } });
     expect(own.resolved.context?.ownDayIncluded).toBe(true);
-    // the day's rides within 2.5 spreads of a first estimate: not the three long hauls
-    expect(own.resolved.context?.baselineRides).toBeLessThanOrEqual(597);
+    // the day's rides within 2.5 spreads of a first estimate of their pairs
+    expect(own.resolved.context?.baselineRides).toBeLessThan(600);
     expect(own.resolved.context?.baselineRides).toBeGreaterThan(570);
-    expect(hauls.map((i) => reason(own.reasonCode[i]))).toEqual(['noise', 'noise', 'noise']);
+    // (the three hauls are a quarter of their pair's rides that day: without history they shape
+    // their own pair's baseline, and pass; history is what catches them, as above)
   });
 });
 
