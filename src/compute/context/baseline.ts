@@ -33,6 +33,8 @@ export interface Reference {
   sdS: number;
   /** the most specific level with at least SHRINK_RIDES rides of its own */
   level: ContextLevel;
+  /** the weight all rides have in the means above (1 at level all, near 0 for a well-seen pair) */
+  topWeight: number;
 }
 
 /** A zone's area: its borough, or the airport itself; '' when unknown. */
@@ -46,6 +48,14 @@ export interface Baseline {
   /** rides and (ordered) zone pairs behind it */
   rides: number;
   pairs: number;
+  /**
+   * Over all rides, ln(speed) rises with ln(distance) (long trips take faster roads): the slope, and
+   * the mean ln(distance) it pivots on. The part of a reference that comes from all rides
+   * (topWeight) expects a ride's speed at the ride's own distance: a first 18 km airport transfer is
+   * not judged against the city's 3 km average speed.
+   */
+  slopeS: number;
+  meanD: number;
   /** the reference of a ride between two zones (0 or an unknown id: judged at a coarser level) */
   reference(pickup: number, dropoff: number): Reference;
 }
@@ -56,6 +66,7 @@ interface Sums {
   s: number;
   dd: number;
   ss: number;
+  ds: number;
 }
 
 interface Stats {
@@ -64,9 +75,11 @@ interface Stats {
   varD: number;
   meanS: number;
   varS: number;
+  /** weight of all rides' mean in this level's means */
+  topWeight: number;
 }
 
-const noSums = (): Sums => ({ n: 0, d: 0, s: 0, dd: 0, ss: 0 });
+const noSums = (): Sums => ({ n: 0, d: 0, s: 0, dd: 0, ss: 0, ds: 0 });
 
 /** The baseline of the moments (trailing days, and the day itself when they are few); null when empty. */
 export function buildBaseline(moments: PairMoments, areaOf: ReadonlyMap<number, string>): Baseline | null {
@@ -109,11 +122,16 @@ export function buildBaseline(moments: PairMoments, areaOf: ReadonlyMap<number, 
     meanS: stats.meanS,
     sdS: Math.max(MIN_SD, Math.sqrt(stats.varS)),
     level,
+    topWeight: stats.topWeight,
   });
+  const covDS = all.ds / all.n - (all.d / all.n) * (all.s / all.n);
+  const slopeS = top.varD > 0 ? covDS / top.varD : 0;
   const cache = new Map<number, Reference>();
   return {
     rides: all.n,
     pairs: moments.pickup.length,
+    slopeS,
+    meanD: top.meanD,
     reference(pickup: number, dropoff: number): Reference {
       const key = zonePairKey(hasZone(pickup) ? pickup : 0, hasZone(dropoff) ? dropoff : 0);
       const cached = cache.get(key);
@@ -136,7 +154,14 @@ export function buildBaseline(moments: PairMoments, areaOf: ReadonlyMap<number, 
 }
 
 function sumsOf(m: PairMoments, i: number): Sums {
-  return { n: m.rides[i], d: m.sumD[i], s: m.sumD[i] - m.sumT[i], dd: m.sumDD[i], ss: m.sumDD[i] - 2 * m.sumDT[i] + m.sumTT[i] };
+  return {
+    n: m.rides[i],
+    d: m.sumD[i],
+    s: m.sumD[i] - m.sumT[i],
+    dd: m.sumDD[i],
+    ss: m.sumDD[i] - 2 * m.sumDT[i] + m.sumTT[i],
+    ds: m.sumDD[i] - m.sumDT[i],
+  };
 }
 
 function add(into: Sums, row: Sums): void {
@@ -145,6 +170,7 @@ function add(into: Sums, row: Sums): void {
   into.s += row.s;
   into.dd += row.dd;
   into.ss += row.ss;
+  into.ds += row.ds;
 }
 
 /**
@@ -161,5 +187,5 @@ function shrink(sums: Sums, parent: Stats | null): Stats {
   const ownVarS = sums.ss - 2 * meanS * sums.s + sums.n * meanS * meanS;
   const varD = (Math.max(0, ownVarD) + (parent ? k * (parent.varD + (parent.meanD - meanD) ** 2) : 0)) / n;
   const varS = (Math.max(0, ownVarS) + (parent ? k * (parent.varS + (parent.meanS - meanS) ** 2) : 0)) / n;
-  return { n: sums.n, meanD, varD, meanS, varS };
+  return { n: sums.n, meanD, varD, meanS, varS, topWeight: parent ? (k / n) * parent.topWeight : 1 };
 }
