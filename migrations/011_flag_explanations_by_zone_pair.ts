@@ -1,10 +1,13 @@
 // A flag explained by what the detector compared it with. Since the context detector (migration
 // 010) a TLC ride is judged against its zone pair's trailing baseline, not the day's rides of its
-// distance band, so for a flagged ride with both zones whose pair has baseline rows in the
-// BASELINE_DAYS days before its service day (either direction pooled, as the detector pools them),
-// the expectation is the pair's geometric mean distance and duration, exp(Σ ln x / n), from those
+// distance band, so for a flagged ride with both zones whose pair has baseline rows in the 84 days
+// (EXPLANATION_BASELINE_DAYS) before its service day (both directions pooled, as the detector pools
+// them), the expectation is the pair's geometric mean distance and duration, exp(Σ ln x / n), from those
 // rows. Every other flagged ride (company rides, zones unknown, a pair never seen normal in the
 // window, the first scored day) keeps migration 008's band medians, which expected_from names.
+//
+// dropoff_zone_id is appended (create or replace appends only); the zones' names are left to a join
+// with zones (or ride_outliers): a view on zones would go with it where zones is dropped.
 //
 // Not the detector's exact reference: the detector shrinks a sparse pair towards its area pair and
 // judges ln(speed) after an hour effect, and a run may be asked for other --baseline-days. The
@@ -82,10 +85,8 @@ export const VIEW_SQL = `
            case when e.expected_distance_km > 0 then e.distance_km / e.expected_distance_km end as distance_ratio,
            case when e.expected_duration_min > 0 then e.duration_min / e.expected_duration_min end as duration_ratio,
            e.outlier_score as eps_from_normal,
-           e.dropoff_zone_id, pz.zone as pickup_zone, dz.zone as dropoff_zone
-    from explained e
-    left join zones pz on pz.location_id = e.pickup_zone_id
-    left join zones dz on dz.location_id = e.dropoff_zone_id`;
+           e.dropoff_zone_id
+    from explained e`;
 
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`create index ${PAIR_INDEX} on zone_pair_baseline (pickup_zone_id, dropoff_zone_id, service_date)`);
