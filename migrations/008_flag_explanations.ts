@@ -16,8 +16,9 @@ import { READER_ROLE } from './006_query_reader.js';
 export const FLAG_EXPLANATIONS_VIEW = 'ride_flag_explanations';
 
 // upper bounds of the distance bands, km; width_bucket gives 0 below the first, 6 from the last
-const BANDS = 'array[1, 2, 5, 10, 20, 50]::float8[]';
-const BAND_LABELS = `array['< 1 km', '1-2 km', '2-5 km', '5-10 km', '10-20 km', '20-50 km', '50 km and more']`;
+// (exported: migration 011 keeps the bands as the fallback of its zone-pair expectation)
+export const BANDS = 'array[1, 2, 5, 10, 20, 50]::float8[]';
+export const BAND_LABELS = `array['< 1 km', '1-2 km', '2-5 km', '5-10 km', '10-20 km', '20-50 km', '50 km and more']`;
 
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`

@@ -11,6 +11,7 @@ import * as m007 from './007_no_rides_runs.js';
 import * as m008 from './008_flag_explanations.js';
 import * as m009 from './009_settings.js';
 import * as m010 from './010_zone_pair_baseline.js';
+import * as m011 from './011_flag_explanations_by_zone_pair.js';
 
 export interface Migration {
   name: string;
@@ -29,4 +30,5 @@ export const migrations: Migration[] = [
   { name: '008_flag_explanations', ...m008 },
   { name: '009_settings', ...m009 },
   { name: '010_zone_pair_baseline', ...m010 },
+  { name: '011_flag_explanations_by_zone_pair', ...m011 },
 ];
