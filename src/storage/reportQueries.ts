@@ -306,7 +306,7 @@ export async function ridesWithReasons(
 
 export interface ScoredOutlier extends ListedRide {
   score: number;
-  /** what a normal ride of its distance band was that day (ride_flag_explanations) */
+  /** what was expected of it (ride_flag_explanations): its zone pair's trailing trips, or the day's normal rides in its distance band; `band` says which */
   expected: { distanceKm: number; durationMin: number; band: string } | null;
 }
 
@@ -325,12 +325,13 @@ export async function topScoredOutliers(db: Database, serviceDate: string, limit
   const explained = new Map<string, { distanceKm: number; durationMin: number; band: string }>();
   if (rows.length > 0) {
     const found = await db.knex('ride_flag_explanations')
-      .select('ride_id', 'expected_distance_km', 'expected_duration_min', 'distance_band')
+      .select('ride_id', 'expected_distance_km', 'expected_duration_min', 'distance_band', 'expected_from')
       .where('service_date', serviceDate)
       .whereIn('ride_id', (rows as RideRow[]).map((r) => r.ride_id));
-    for (const e of found as { ride_id: string; expected_distance_km: number | null; expected_duration_min: number | null; distance_band: string }[]) {
+    for (const e of found as { ride_id: string; expected_distance_km: number | null; expected_duration_min: number | null; distance_band: string; expected_from: string | null }[]) {
       if (e.expected_distance_km !== null && e.expected_duration_min !== null) {
-        explained.set(e.ride_id, { distanceKm: Number(e.expected_distance_km), durationMin: Number(e.expected_duration_min), band: e.distance_band });
+        const byPair = e.expected_from?.startsWith('trips between') ?? false;
+        explained.set(e.ride_id, { distanceKm: Number(e.expected_distance_km), durationMin: Number(e.expected_duration_min), band: byPair ? 'its zone pair' : e.distance_band });
       }
     }
   }

@@ -278,7 +278,7 @@ function rideCells(model: ReportModel, r: ListedRide, shown: ShownColumns): { le
 function topOutliersSection(model: ReportModel): string {
   const { rows, limit } = model.topOutliers;
   const heads = rideHeads(model, model.topOutliers);
-  const head = `<th class="num">#</th>${heads.lead}<th class="num">Score</th><th>Expected <span class="tz">its distance band</span></th>${heads.tail}`;
+  const head = `<th class="num">#</th>${heads.lead}<th class="num">Score</th><th>Expected <span class="tz">rides like it</span></th>${heads.tail}`;
   const body = rows
     .map((r, i) => {
       const cells = rideCells(model, r, model.topOutliers);
@@ -291,7 +291,7 @@ function topOutliersSection(model: ReportModel): string {
     .join('\n');
   return `<section aria-labelledby="top-title">
   <h2 id="top-title">Top ${fmt(limit)} outliers by score</h2>
-  <p class="explain">Score: how far a ride lies from normal traffic (for DBSCAN flags, in units of eps: above 1 = outside it). Rides flagged by a rule have no score: they are listed in the next section. Expected: the median distance and duration of the day's normal rides in the ride's distance band (ride_flag_explanations).</p>
+  <p class="explain">Score: how far a ride lies from normal traffic (for DBSCAN flags, in units of eps: above 1 = outside it). Rides flagged by a rule have no score: they are listed in the next section. Expected: for a ride between two zones, the typical distance and duration of trips between them in the trailing 84 days; otherwise the median of the day's normal rides in its distance band (ride_flag_explanations).</p>
   ${
     rows.length === 0
       ? '<p class="empty">No outlier with a score on this day.</p>'
