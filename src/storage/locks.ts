@@ -36,7 +36,16 @@ export const LOCKS = {
   loads: (): LockKey => ({ space: 'loads', id: 0, label: 'file loads' }),
 } as const;
 
-/** The two int4 arguments of pg_advisory_lock(int4, int4) for a key. */
+/**
+ * The space argument as SQL: the space xor a hash of the current schema. Two ridescan schemas in
+ * one database (two deployments, or the test suite's schema per test file on the shared server)
+ * would otherwise share every lock: a day scored in one made the same day 'in progress' in another.
+ * `SPACE_SQL` for knex bindings (?), `SPACE_SQL_1` for node-postgres ($1); the id follows as is.
+ */
+export const SPACE_SQL = '(?::int4 # hashtext(current_schema()))';
+export const SPACE_SQL_1 = '($1::int4 # hashtext(current_schema()))';
+
+/** The two int4 arguments of pg_advisory_lock(int4, int4) for a key (the space before SPACE_SQL). */
 export function lockArgs(key: LockKey): [number, number] {
   return [LOCK_SPACES[key.space], key.id];
 }
@@ -47,5 +56,5 @@ export function lockArgs(key: LockKey): [number, number] {
  * since the data directory belongs to one process.
  */
 export async function lockInTransaction(trx: Knex.Transaction, key: LockKey): Promise<void> {
-  await trx.raw('select pg_advisory_xact_lock(?, ?)', lockArgs(key));
+  await trx.raw(`select pg_advisory_xact_lock(${SPACE_SQL}, ?)`, lockArgs(key));
 }

@@ -5,7 +5,7 @@
 import type { Knex } from 'knex';
 import { TIME_ZONE_SOURCES } from '../../migrations/009_settings.js';
 import type { Database } from './database.js';
-import { LOCKS, LOCK_SPACES, lockInTransaction } from './locks.js';
+import { LOCKS, LOCK_SPACES, SPACE_SQL, lockInTransaction } from './locks.js';
 
 export type TimeZoneSource = (typeof TIME_ZONE_SOURCES)[number];
 
@@ -168,7 +168,7 @@ const MOVES = `select to_char(service_date, 'YYYY-MM-DD') as from_day,
 // while this transaction runs finds its day locked and skips it. Bindings: the days, the space.
 const SCORING_NOW = `select to_char(d, 'YYYY-MM-DD') as day
   from unnest(?::date[]) d
-  where not pg_try_advisory_xact_lock(?::int4, (d - date '1970-01-01')::int4)`;
+  where not pg_try_advisory_xact_lock(${SPACE_SQL}, (d - date '1970-01-01')::int4)`;
 
 // A moved ride's flags were computed with the rides of its old day: cleared, so that its new day
 // shows unscored rides (stale or never scored) and the nightly catch-up and backfill score it.

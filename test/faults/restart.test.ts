@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { LOCKS, lockArgs } from '../../src/storage/locks.js';
+import { LOCKS, lockArgs, SPACE_SQL_1 } from '../../src/storage/locks.js';
 import { startThrowawayServer, throwawaySkipNote, postgresBin, type ThrowawayServer } from '../support/throwawayServer.js';
 import { runCliProcess, startCli, type CliRun } from '../support/runCli.js';
 import { openDatabase, type Database } from '../../src/storage/database.js';
@@ -267,7 +267,7 @@ describe.skipIf(!postgresBin)('server restarts and terminated sessions (a throwa
       const runsBefore = (await runsOf(BIG)).length;
       // hold the day's write lock, so that the write waits inside its transaction
       const holder = await blocker();
-      await holder.query('select pg_advisory_lock($1, $2)', lockArgs(LOCKS.writeDay(BIG)));
+      await holder.query(`select pg_advisory_lock(${SPACE_SQL_1}, $2)`, lockArgs(LOCKS.writeDay(BIG)));
       const cli = spawnCli(['detect', '--date', BIG, ...CLI_B], app);
       await waitUntil('the write to wait on the lock', async () => (await activity(app)).some((a) => a.wait_event_type === 'Lock' && a.xact), 30_000, cli);
       expect(await server.terminate(app)).toBeGreaterThan(0);
@@ -291,7 +291,7 @@ describe.skipIf(!postgresBin)('server restarts and terminated sessions (a throwa
         // the write waits in its transaction; compute: past the read (the trailing summaries were
         // the last statement), before the write began.
         if (phase === 'read') await holder.query('begin; lock table rides in access exclusive mode');
-        if (phase === 'write') await holder.query('select pg_advisory_lock($1, $2)', lockArgs(LOCKS.writeDay(BIG)));
+        if (phase === 'write') await holder.query(`select pg_advisory_lock(${SPACE_SQL_1}, $2)`, lockArgs(LOCKS.writeDay(BIG)));
         const cli = spawnCli(['detect', '--date', BIG, ...CLI_B], app);
         if (phase === 'compute') {
           await waitUntil('the compute', async () =>

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCK_SPACES, LOCKS, lockArgs, lockInTransaction } from '../../src/storage/locks.js';
-import { databaseTargets, useTestDatabase } from '../support/databases.js';
+import { LOCK_SPACES, LOCKS, lockArgs, lockInTransaction, SPACE_SQL } from '../../src/storage/locks.js';
+import { createServerSchema, databaseTargets, useTestDatabase } from '../support/databases.js';
+import { openDatabase } from '../../src/storage/database.js';
 import { insertRides } from '../../src/storage/rides.js';
 
 describe('the advisory-lock registry', () => {
@@ -31,6 +32,24 @@ describe.each(databaseTargets)('advisory locks on $name', (target) => {
     await again!();
   });
 
+  it.runIf(target.name === 'server')('two schemas in one database do not share locks: a day scored in one is free in the other', async () => {
+    const held = await t.db.tryLock(LOCKS.scoreDay('2021-03-01'));
+    expect(held).not.toBeNull();
+    const other = await createServerSchema();
+    const db = await openDatabase({ databaseUrl: other.url });
+    try {
+      const there = await db.tryLock(LOCKS.scoreDay('2021-03-01'));
+      expect(there).not.toBeNull();
+      await there!();
+      // and within one schema the lock still holds
+      expect(await t.db.tryLock(LOCKS.scoreDay('2021-03-01'))).toBeNull();
+    } finally {
+      await held!();
+      await db.close();
+      await other.drop();
+    }
+  });
+
   it.runIf(target.name === 'server')('a load in progress does not hold up the flag write of 1970-01-01', async () => {
     const knex = t.db.knex;
     const load = await knex.transaction();
@@ -38,14 +57,14 @@ describe.each(databaseTargets)('advisory locks on $name', (target) => {
       await lockInTransaction(load, LOCKS.loads());
       const taken = await knex.transaction(async (write) => {
         const [space, id] = lockArgs(LOCKS.writeDay('1970-01-01'));
-        const { rows } = await write.raw('select pg_try_advisory_xact_lock(?, ?) as taken', [space, id]);
+        const { rows } = await write.raw(`select pg_try_advisory_xact_lock(${SPACE_SQL}, ?) as taken`, [space, id]);
         return rows[0].taken as boolean;
       });
       expect(taken).toBe(true);
       // and a second load does wait for the first
       const secondLoad = await knex.transaction(async (other) => {
         const [space, id] = lockArgs(LOCKS.loads());
-        const { rows } = await other.raw('select pg_try_advisory_xact_lock(?, ?) as taken', [space, id]);
+        const { rows } = await other.raw(`select pg_try_advisory_xact_lock(${SPACE_SQL}, ?) as taken`, [space, id]);
         return rows[0].taken as boolean;
       });
       expect(secondLoad).toBe(false);

@@ -6,7 +6,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { BACKEND_PROFILES, DatabaseUnavailableError, redactUrl, type Database, type ReleaseLock } from '../database.js';
-import { lockArgs, type LockKey } from '../locks.js';
+import { lockArgs, SPACE_SQL_1, type LockKey } from '../locks.js';
 
 // bigint (int8) and numeric as JS numbers: run ids and counts stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -73,12 +73,12 @@ export async function openServer(url: string): Promise<Database> {
       try {
         // waiting for another load or migration is not a statement gone wrong: no bound on it
         await connection.query(`set statement_timeout = 0`);
-        await connection.query('select pg_advisory_lock($1, $2)', lockArgs(key));
+        await connection.query(`select pg_advisory_lock(${SPACE_SQL_1}, $2)`, lockArgs(key));
         await connection.query(`select set_config('statement_timeout', $1, false)`, [STATEMENT_TIMEOUT]);
         try {
           return await fn();
         } finally {
-          await connection.query('select pg_advisory_unlock($1, $2)', lockArgs(key));
+          await connection.query(`select pg_advisory_unlock(${SPACE_SQL_1}, $2)`, lockArgs(key));
         }
       } finally {
         await knex.client.releaseConnection(connection);
@@ -96,7 +96,7 @@ async function tryLockOnOwnConnection(url: string, key: LockKey): Promise<Releas
   client.on('error', () => {});
   await client.connect();
   try {
-    const { rows } = await client.query('select pg_try_advisory_lock($1, $2) as locked', lockArgs(key));
+    const { rows } = await client.query(`select pg_try_advisory_lock(${SPACE_SQL_1}, $2) as locked`, lockArgs(key));
     if (!rows[0].locked) {
       await client.end();
       return null;
