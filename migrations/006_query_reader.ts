@@ -46,6 +46,24 @@ end`;
 export const READ_FUNCTION_SOURCE = FUNCTION_BODY;
 
 /** The statements a DBA runs when the migrating user could not (schema and login named). */
+/**
+ * Grants the reader role SELECT on a relation a later migration creates, when the role exists and
+ * the migrating user may grant it (a DBA's setup statements grant it otherwise): one statement for
+ * migrations 008 onwards.
+ */
+export async function grantToReader(knex: Knex, relation: string): Promise<void> {
+  await knex.raw(`
+    do $do$
+    begin
+      if exists (select from pg_roles where rolname = '${READER_ROLE}') then
+        execute format('grant select on %I.${relation} to ${READER_ROLE}', current_schema());
+      end if;
+    exception when insufficient_privilege then
+      raise notice 'ridescan: cannot grant ${relation} to ${READER_ROLE} (%)', sqlerrm;
+    end
+    $do$`);
+}
+
 export function readerSetupSql(schema: string, login: string): string {
   const s = quoteIdent(schema);
   return [

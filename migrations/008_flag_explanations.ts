@@ -11,7 +11,7 @@
 // outlier_score already (to the nearest core ride of normal traffic, in eps), shown here as
 // eps_from_normal; naming that ride would need the detector to return which core it was.
 import type { Knex } from 'knex';
-import { READER_ROLE } from './006_query_reader.js';
+import { grantToReader } from './006_query_reader.js';
 
 export const FLAG_EXPLANATIONS_VIEW = 'ride_flag_explanations';
 
@@ -64,16 +64,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`comment on view ${FLAG_EXPLANATIONS_VIEW} is
     'every flagged ride with what was expected of it: the median distance and duration of the day''s normal rides in its distance band (of all normal rides of the day when the band has none), and how far it is from them'`);
   // The reader role of migration 006, when the migrating user could create it.
-  await knex.raw(`
-    do $do$
-    begin
-      if exists (select from pg_roles where rolname = '${READER_ROLE}') then
-        execute format('grant select on %I.${FLAG_EXPLANATIONS_VIEW} to ${READER_ROLE}', current_schema());
-      end if;
-    exception when insufficient_privilege then
-      raise notice 'ridescan: cannot grant ${FLAG_EXPLANATIONS_VIEW} to ${READER_ROLE} (%)', sqlerrm;
-    end
-    $do$`);
+  await grantToReader(knex, FLAG_EXPLANATIONS_VIEW);
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -7,7 +7,7 @@
 //
 // One row, kept one by its key: a boolean primary key that must be true.
 import type { Knex } from 'knex';
-import { READER_ROLE } from './006_query_reader.js';
+import { grantToReader } from './006_query_reader.js';
 
 export const SETTINGS_TABLE = 'settings';
 /** how the zone was set: never chosen; by `migrate --time-zone` or `time-zone`; by the first TLC load */
@@ -25,16 +25,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`comment on column ${SETTINGS_TABLE}.service_time_zone is
     'IANA zone of service days: rides.service_date is the local date of pickup_at here (change with ridescan time-zone)'`);
   // The reader role of migration 006, when the migrating user could create it.
-  await knex.raw(`
-    do $do$
-    begin
-      if exists (select from pg_roles where rolname = '${READER_ROLE}') then
-        execute format('grant select on %I.${SETTINGS_TABLE} to ${READER_ROLE}', current_schema());
-      end if;
-    exception when insufficient_privilege then
-      raise notice 'ridescan: cannot grant ${SETTINGS_TABLE} to ${READER_ROLE} (%)', sqlerrm;
-    end
-    $do$`);
+  await grantToReader(knex, SETTINGS_TABLE);
 }
 
 export async function down(knex: Knex): Promise<void> {

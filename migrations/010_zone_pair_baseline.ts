@@ -4,7 +4,7 @@
 // re-run or a crash never leaves a day counted twice or half. Small: at most one row per zone pair
 // that had a ride, a few hundred a day for a sample, tens of thousands for a full TLC day.
 import type { Knex } from 'knex';
-import { READER_ROLE } from './006_query_reader.js';
+import { grantToReader } from './006_query_reader.js';
 
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
@@ -24,17 +24,8 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`comment on table zone_pair_baseline is
     'per service day and (pickup, dropoff) zone pair: count and sums of ln(distance_km), ln(duration_min), their squares and product, over the rides the day''s latest succeeded run left unflagged; the baseline of a run is the sum over its trailing days'`);
   await knex.raw(`comment on column zone_pair_baseline.detection_run_id is 'the run that wrote this day''s rows'`);
-  // The reader role of migration 006 (ridescan query), when the migrating user could create it.
-  await knex.raw(`
-    do $do$
-    begin
-      if exists (select from pg_roles where rolname = '${READER_ROLE}') then
-        execute format('grant select on %I.zone_pair_baseline to ${READER_ROLE}', current_schema());
-      end if;
-    exception when insufficient_privilege then
-      raise notice 'ridescan: cannot grant zone_pair_baseline to ${READER_ROLE} (%)', sqlerrm;
-    end
-    $do$`);
+  // for the reader role of migration 006 (ridescan query)
+  await grantToReader(knex, 'zone_pair_baseline');
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -23,7 +23,7 @@
 //   120 ms and 120 ms; by the primary key alone PGlite 670 ms and the server 11.7 s (a nested
 //   loop of range scans over all pairs) for either day.
 import type { Knex } from 'knex';
-import { READER_ROLE } from './006_query_reader.js';
+import { grantToReader } from './006_query_reader.js';
 import * as m008 from './008_flag_explanations.js';
 import { BANDS, BAND_LABELS, FLAG_EXPLANATIONS_VIEW } from './008_flag_explanations.js';
 
@@ -95,16 +95,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`comment on view ${FLAG_EXPLANATIONS_VIEW} is
     'every flagged ride with what was expected of it: for a ride between two zones with trips between them in the trailing ${EXPLANATION_BASELINE_DAYS} days'' zone-pair baseline, their geometric mean distance and duration; otherwise the median distance and duration of the day''s normal rides in its distance band (of all normal rides of the day when the band has none); and how far it is from them'`);
   // The reader role of migration 006, when the migrating user could create it (as 008 grants it).
-  await knex.raw(`
-    do $do$
-    begin
-      if exists (select from pg_roles where rolname = '${READER_ROLE}') then
-        execute format('grant select on %I.${FLAG_EXPLANATIONS_VIEW} to ${READER_ROLE}', current_schema());
-      end if;
-    exception when insufficient_privilege then
-      raise notice 'ridescan: cannot grant ${FLAG_EXPLANATIONS_VIEW} to ${READER_ROLE} (%)', sqlerrm;
-    end
-    $do$`);
+  await grantToReader(knex, FLAG_EXPLANATIONS_VIEW);
 }
 
 // 008's view has fewer columns, which create or replace cannot do: dropped and made again by 008.

@@ -76,18 +76,7 @@ export function dayPairMoments(
     a[4] += lt * lt;
     a[5] += ld * lt;
   }
-  const out = emptyMoments(keys.length);
-  for (let s = 0; s < keys.length; s++) {
-    out.pickup[s] = Math.floor(keys[s] / 512);
-    out.dropoff[s] = keys[s] % 512;
-    out.rides[s] = acc[s][0];
-    out.sumD[s] = acc[s][1];
-    out.sumT[s] = acc[s][2];
-    out.sumDD[s] = acc[s][3];
-    out.sumTT[s] = acc[s][4];
-    out.sumDT[s] = acc[s][5];
-  }
-  return out;
+  return fromRows(keys, acc);
 }
 
 /** Rows of both, pairs present in both summed. */
@@ -109,6 +98,11 @@ export function addMoments(a: PairMoments, b: PairMoments): PairMoments {
       MOMENT_FIELDS.forEach((field, f) => (r[f] += m[field][i]));
     }
   }
+  return fromRows(keys, rows);
+}
+
+/** Columns from pair keys and their rows of MOMENT_FIELDS, in that order. */
+function fromRows(keys: number[], rows: number[][]): PairMoments {
   const out = emptyMoments(keys.length);
   for (let s = 0; s < keys.length; s++) {
     out.pickup[s] = Math.floor(keys[s] / 512);
