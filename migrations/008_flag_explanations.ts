@@ -20,10 +20,8 @@ export const FLAG_EXPLANATIONS_VIEW = 'ride_flag_explanations';
 export const BANDS = 'array[1, 2, 5, 10, 20, 50]::float8[]';
 export const BAND_LABELS = `array['< 1 km', '1-2 km', '2-5 km', '5-10 km', '10-20 km', '20-50 km', '50 km and more']`;
 
-export async function up(knex: Knex): Promise<void> {
-  await knex.raw(`
-    create view ${FLAG_EXPLANATIONS_VIEW} as
-    with band_typical as (
+/** The day's normal rides, typical by distance band and over the whole day (also migration 011's). */
+export const TYPICAL_CTES = `band_typical as (
       select service_date, width_bucket(distance_km, ${BANDS}) as band, count(*) as normal_rides,
              percentile_cont(0.5) within group (order by distance_km) as distance_km,
              percentile_cont(0.5) within group (order by duration_min) as duration_min
@@ -35,7 +33,12 @@ export async function up(knex: Knex): Promise<void> {
              percentile_cont(0.5) within group (order by duration_min) as duration_min
       from rides where is_outlier = false
       group by service_date
-    ), explained as (
+    )`;
+
+export async function up(knex: Knex): Promise<void> {
+  await knex.raw(`
+    create view ${FLAG_EXPLANATIONS_VIEW} as
+    with ${TYPICAL_CTES}, explained as (
       select r.service_date, r.ride_id, r.taxi_id, r.pickup_zone_id, r.pickup_at, r.outlier_reason, r.outlier_score,
              r.distance_km, r.duration_min,
              case when r.duration_min > 0 then r.distance_km / (r.duration_min / 60) end as speed_kmh,

@@ -25,7 +25,7 @@
 import type { Knex } from 'knex';
 import { grantToReader } from './006_query_reader.js';
 import * as m008 from './008_flag_explanations.js';
-import { BANDS, BAND_LABELS, FLAG_EXPLANATIONS_VIEW } from './008_flag_explanations.js';
+import { BANDS, BAND_LABELS, TYPICAL_CTES, FLAG_EXPLANATIONS_VIEW } from './008_flag_explanations.js';
 
 /** the window the expectation is taken over: the default detector's baselineDays */
 export const EXPLANATION_BASELINE_DAYS = 84;
@@ -44,19 +44,7 @@ const PAIR_BASELINE = `
           and z.service_date >= r.service_date - ${EXPLANATION_BASELINE_DAYS} and z.service_date < r.service_date`;
 
 export const VIEW_SQL = `
-    with band_typical as (
-      select service_date, width_bucket(distance_km, ${BANDS}) as band, count(*) as normal_rides,
-             percentile_cont(0.5) within group (order by distance_km) as distance_km,
-             percentile_cont(0.5) within group (order by duration_min) as duration_min
-      from rides where is_outlier = false
-      group by service_date, width_bucket(distance_km, ${BANDS})
-    ), day_typical as (
-      select service_date, count(*) as normal_rides,
-             percentile_cont(0.5) within group (order by distance_km) as distance_km,
-             percentile_cont(0.5) within group (order by duration_min) as duration_min
-      from rides where is_outlier = false
-      group by service_date
-    ), explained as (
+    with ${TYPICAL_CTES}, explained as (
       select r.service_date, r.ride_id, r.taxi_id, r.pickup_zone_id, r.pickup_at, r.outlier_reason, r.outlier_score,
              r.distance_km, r.duration_min,
              case when r.duration_min > 0 then r.distance_km / (r.duration_min / 60) end as speed_kmh,

@@ -49,56 +49,50 @@ export function dayPairMoments(
   pickupZone: Int16Array,
   dropoffZone: Int16Array,
 ): PairMoments {
-  const index = new Map<number, number>();
-  const keys: number[] = [];
-  const acc: number[][] = [];
+  const sums = new PairSums();
   for (let i = 0; i < distanceKm.length; i++) {
     const p = pickupZone[i];
     const q = dropoffZone[i];
     const d = distanceKm[i];
     const t = durationMin[i];
     if (include[i] !== 1 || !hasZone(p) || !hasZone(q) || !(d > 0) || !(t > 0)) continue;
-    const key = pairKey(p, q);
-    let slot = index.get(key);
-    if (slot === undefined) {
-      slot = keys.length;
-      index.set(key, slot);
-      keys.push(key);
-      acc.push([0, 0, 0, 0, 0, 0]);
-    }
-    const a = acc[slot];
     const ld = Math.log(d);
     const lt = Math.log(t);
-    a[0] += 1;
-    a[1] += ld;
-    a[2] += lt;
-    a[3] += ld * ld;
-    a[4] += lt * lt;
-    a[5] += ld * lt;
+    sums.add(pairKey(p, q), [1, ld, lt, ld * ld, lt * lt, ld * lt]);
   }
-  return fromRows(keys, acc);
+  return sums.columns();
 }
 
 /** Rows of both, pairs present in both summed. */
 export function addMoments(a: PairMoments, b: PairMoments): PairMoments {
-  const index = new Map<number, number>();
-  const rows: number[][] = [];
-  const keys: number[] = [];
+  const sums = new PairSums();
   for (const m of [a, b]) {
-    for (let i = 0; i < m.pickup.length; i++) {
-      const key = pairKey(m.pickup[i], m.dropoff[i]);
-      let slot = index.get(key);
-      if (slot === undefined) {
-        slot = keys.length;
-        index.set(key, slot);
-        keys.push(key);
-        rows.push([0, 0, 0, 0, 0, 0]);
-      }
-      const r = rows[slot];
-      MOMENT_FIELDS.forEach((field, f) => (r[f] += m[field][i]));
-    }
+    for (let i = 0; i < m.pickup.length; i++) sums.add(pairKey(m.pickup[i], m.dropoff[i]), MOMENT_FIELDS.map((field) => m[field][i]));
   }
-  return fromRows(keys, rows);
+  return sums.columns();
+}
+
+/** Sums of MOMENT_FIELDS by pair key, in the order pairs were first seen. */
+class PairSums {
+  private readonly index = new Map<number, number>();
+  private readonly keys: number[] = [];
+  private readonly rows: number[][] = [];
+
+  add(key: number, values: number[]): void {
+    let slot = this.index.get(key);
+    if (slot === undefined) {
+      slot = this.keys.length;
+      this.index.set(key, slot);
+      this.keys.push(key);
+      this.rows.push(new Array<number>(MOMENT_FIELDS.length).fill(0));
+    }
+    const row = this.rows[slot];
+    for (let f = 0; f < values.length; f++) row[f] += values[f];
+  }
+
+  columns(): PairMoments {
+    return fromRows(this.keys, this.rows);
+  }
 }
 
 /** Columns from pair keys and their rows of MOMENT_FIELDS, in that order. */
