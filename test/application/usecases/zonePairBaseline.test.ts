@@ -7,6 +7,7 @@ import { loadRideFile } from '../../../src/application/ingest/loadFile.js';
 import { DEFAULT_DETECTOR } from '../../../src/compute/detectorParams.js';
 import { chooseServiceTimeZone } from '../../../src/storage/settings.js';
 import { TLC_SAMPLE } from '../ingest/fixtures.js';
+import { formatDetectSummary } from '../../../src/application/cli/format/detectSummary.js';
 
 const TZ = 'America/New_York';
 
@@ -63,5 +64,11 @@ describe.each(databaseTargets)('the zone-pair baseline on $name', (target) => {
     expect(next.resolved?.context?.baselineRides).toBe(rows.rides);
     // a one-ride day is clustered with the rides scored before it
     expect(next.resolved?.referenceRides).toBeGreaterThan(10_000);
+    // and `detect` says so, with the levels its rides were judged at
+    const summary = formatDetectSummary(next, 'test');
+    expect(summary).toContain(`${next.resolved!.referenceRides.toLocaleString('en-US')} of them trailing rides`);
+    const levels = next.resolved!.context!.levels;
+    expect(summary).toContain(`judged at zone pair ${levels.zone_pair} · area pair ${levels.area_pair} · all rides ${levels.all}`);
+    expect(summary).toContain(`baseline ${rows.rides.toLocaleString('en-US')} rides of ${rows.days} trailing day(s)`);
   });
 });

@@ -35,10 +35,19 @@ export function formatDetectSummary(result: DayRun, databaseName: string): strin
   const r = result.resolved;
   if (r?.dbscan) {
     lines.push(
-      `  resolved        eps ${r.dbscan.eps.toFixed(3)} · min_samples ${r.dbscan.minSamples} · clustered ${r.dbscan.clusteredRides.toLocaleString('en-US')} rides${r.dbscan.sampled ? ' (a sample)' : ''}`,
+      `  resolved        eps ${r.dbscan.eps.toFixed(3)} · min_samples ${r.dbscan.minSamples} · clustered ${r.dbscan.clusteredRides.toLocaleString('en-US')} rides${r.dbscan.sampled ? ' (a sample)' : ''}${r.referenceRides > 0 ? `, ${int.format(r.referenceRides)} of them trailing rides` : ''}`,
     );
   } else if (r?.kmeans) {
     lines.push(`  resolved        k ${r.kmeans.k} · threshold ${r.kmeans.threshold.toFixed(3)} · fitted on ${r.kmeans.fittedRides.toLocaleString('en-US')} rides`);
+  }
+  if (r?.context) {
+    const c = r.context;
+    const baseline = c.ownDayIncluded
+      ? `the day's own rides${c.baselineDays > 0 ? ` and ${c.baselineDays} trailing day(s)` : ''} (history under 2,000 rides)`
+      : `${int.format(c.baselineRides)} rides of ${c.baselineDays} trailing day(s)`;
+    lines.push(
+      `  context         judged at zone pair ${int.format(c.levels.zone_pair)} · area pair ${int.format(c.levels.area_pair)} · all rides ${int.format(c.levels.all)}; baseline ${baseline}, ${int.format(c.baselinePairs)} zone pairs`,
+    );
   }
   if (result.drift) {
     const d = result.drift;
