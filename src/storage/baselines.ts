@@ -4,11 +4,12 @@ import type { Knex } from 'knex';
 import type { Database } from './database.js';
 import { emptyMoments, type PairMoments } from '../compute/context/pairMoments.js';
 import { parseBinaryCopy } from './binaryCopy.js';
+import { localHourColumn, localHours, zoneIds } from './rides.js';
 
 // The trailing days' rows summed by pair: one grouped scan of a small table.
 const TRAILING_PAIR_MOMENTS = `select pickup_zone_id, dropoff_zone_id, sum(rides)::float8 as rides,
     sum(sum_ln_distance) as d, sum(sum_ln_duration) as t, sum(sum_sq_ln_distance) as dd,
-    sum(sum_sq_ln_duration) as tt, sum(sum_ln_distance_duration) as dt, count(distinct service_date)::int as days
+    sum(sum_sq_ln_duration) as tt, sum(sum_ln_distance_duration) as dt
   from zone_pair_baseline
   where service_date < :day::date and service_date >= :day::date - :days::int
   group by pickup_zone_id, dropoff_zone_id`;
@@ -78,7 +79,7 @@ const TRAILING_NORMAL_RIDES = `select coalesce(sum(rides_scored - outliers), 0):
 // sample that is the same whatever the order of the rows), with zones and local pickup hour.
 const COPY_REFERENCE_RIDES = `COPY (
   select distance_km, duration_min, pickup_zone_id, dropoff_zone_id,
-    extract(hour from pickup_at at time zone '%ZONE%')::int2
+    %LOCAL_HOUR%
   from rides
   where service_date < '%DATE%'::date and service_date >= '%DATE%'::date - %DAYS%
     and is_outlier = false %SAMPLE%
@@ -94,7 +95,7 @@ export interface ReferenceRides {
 
 /**
  * About `limit` rides of the `days` days before `serviceDate` that were scored normal; null when
- * there are none or limit < 1. The caller passes the zone the hours are local to (validated there).
+ * there are none or limit < 1. Hours are local to `timeZone`.
  */
 export async function readReferenceRides(db: Database, serviceDate: string, days: number, limit: number, timeZone: string): Promise<ReferenceRides | null> {
   if (limit < 1) return null;
@@ -103,7 +104,7 @@ export async function readReferenceRides(db: Database, serviceDate: string, days
   const every = Math.ceil(available / limit);
   const sql = COPY_REFERENCE_RIDES.replaceAll('%DATE%', serviceDate)
     .replace('%DAYS%', String(Math.trunc(days)))
-    .replace('%ZONE%', timeZone)
+    .replace('%LOCAL_HOUR%', localHourColumn(timeZone))
     .replace('%SAMPLE%', every > 1 ? `and abs(hashtext(ride_id)) % ${every} = 0` : '');
   const buffer = await db.knex.transaction((trx) => db.copyOut(trx, sql), { readOnly: true });
   const table = parseBinaryCopy(buffer, ['float8', 'float8', 'int2', 'int2', 'int2']);
@@ -112,8 +113,8 @@ export async function readReferenceRides(db: Database, serviceDate: string, days
   return {
     distanceKm: d.numbers!,
     durationMin: t.numbers!,
-    pickupZone: Int16Array.from(p.numbers!, (z) => (Number.isNaN(z) ? 0 : z)),
-    dropoffZone: Int16Array.from(q.numbers!, (z) => (Number.isNaN(z) ? 0 : z)),
-    pickupHour: Uint8Array.from(h.numbers!, (x) => (Number.isNaN(x) ? 255 : x)),
+    pickupZone: zoneIds(p.numbers!),
+    dropoffZone: zoneIds(q.numbers!),
+    pickupHour: localHours(h.numbers!),
   };
 }
