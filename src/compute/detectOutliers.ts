@@ -13,7 +13,7 @@ import { kmeansOutliers } from './kmeans/kmeansOutliers.js';
 import { since } from './compute_util.js';
 
 export * from './detectorParams.js';
-import { DEFAULT_DETECTOR, KMEANS_DEFAULTS, type DetectorAlgorithm, type DetectorParams } from './detectorParams.js';
+import { clustersWithReference, DEFAULT_DETECTOR, KMEANS_DEFAULTS, type DetectorAlgorithm, type DetectorParams } from './detectorParams.js';
 
 /** Zone ids per ride (TLC LocationID; 0 = none). */
 export interface ZoneColumns {
@@ -129,8 +129,7 @@ export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Arr
   const m = validIndex.length;
   // The day's valid rides first, then the reference rides that pass the rules: clustered together,
   // flagged only for the day.
-  const autoDensity = params.algorithm !== 'kmeans' && params.eps === 'auto' && params.minSamples === 'auto';
-  const reference = autoDensity && inputs.reference ? validReference(inputs.reference, rules) : null;
+  const reference = clustersWithReference(params) && inputs.reference ? validReference(inputs.reference, rules) : null;
   const r = reference ? reference.distanceKm.length : 0;
   const validDistance = new Float64Array(m + r);
   const validDuration = new Float64Array(m + r);

@@ -125,4 +125,13 @@ export const KMEANS_DEFAULTS = Object.freeze({
   seed: 1,
 } as const satisfies DetectorParams);
 
+/**
+ * Whether a day is clustered together with trailing rides (`referenceRides`): DBSCAN with eps and
+ * min_samples both 'auto'. Given values mean the day alone (the book's recipe). The pipeline reads
+ * the rides only then; detectOutliers uses them only then.
+ */
+export function clustersWithReference(params: DetectorParams): params is DbscanDetectorParams {
+  return params.algorithm !== 'kmeans' && params.eps === 'auto' && params.minSamples === 'auto';
+}
+
 /** What a run actually used: the parameters with every default and 'auto' resolved. */

@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import type { Database } from './database.js';
 import { emptyMoments, type PairMoments } from '../compute/context/pairMoments.js';
+import type { DetectionInputs } from '../compute/detectOutliers.js';
 import { parseBinaryCopy } from './binaryCopy.js';
 import { localHourColumn, localHours, zoneIds } from './rides.js';
 
@@ -85,13 +86,8 @@ const COPY_REFERENCE_RIDES = `COPY (
     and is_outlier = false %SAMPLE%
 ) TO STDOUT (FORMAT binary)`;
 
-export interface ReferenceRides {
-  distanceKm: Float64Array;
-  durationMin: Float64Array;
-  pickupZone: Int16Array;
-  dropoffZone: Int16Array;
-  pickupHour: Uint8Array;
-}
+/** As the detector takes them (DetectionInputs.reference). */
+export type ReferenceRides = Required<NonNullable<DetectionInputs['reference']>>;
 
 /**
  * About `limit` rides of the `days` days before `serviceDate` that were scored normal; null when
@@ -113,8 +109,6 @@ export async function readReferenceRides(db: Database, serviceDate: string, days
   return {
     distanceKm: d.numbers!,
     durationMin: t.numbers!,
-    pickupZone: zoneIds(p.numbers!),
-    dropoffZone: zoneIds(q.numbers!),
-    pickupHour: localHours(h.numbers!),
+    zones: { pickup: zoneIds(p.numbers!), dropoff: zoneIds(q.numbers!), hour: localHours(h.numbers!) },
   };
 }

@@ -2,18 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/storage/database.js';
 import { databaseTargets, useTestDatabase } from '../support/databases.js';
-import { loadRideBatches, type FileLoadTarget, type RejectRow, type RideRow, type RowBatch } from '../../src/storage/rideLoads.js';
+import { RIDES_CSV_TARGET } from '../support/loadTarget.js';
+import { loadRideBatches, type RejectRow, type RideRow, type RowBatch } from '../../src/storage/rideLoads.js';
 
-const ROW_TARGET: FileLoadTarget = {
-  fileName: 'f',
-  filePath: '/f',
-  fileBytes: 1,
-  format: 'rides-csv',
-  container: 'csv',
-  sourceTimeZone: 'UTC',
-  serviceTimeZone: 'UTC',
-  dryRun: false,
-};
 
 function batchOf(rides: RideRow[], rejects: RejectRow[] = []): RowBatch {
   return {
@@ -46,7 +37,7 @@ describe.each(databaseTargets)('loadRideBatches on $name', (target) => {
       throw new Error('the disk went away');
     }
     const before = await tableCounts(t);
-    await expect(loadRideBatches(t.db, ROW_TARGET, failing())).rejects.toThrow('the disk went away');
+    await expect(loadRideBatches(t.db, RIDES_CSV_TARGET, failing())).rejects.toThrow('the disk went away');
     expect(await tableCounts(t)).toEqual(before);
   });
 
@@ -80,11 +71,11 @@ describe.each(databaseTargets)('loadRideBatches on $name', (target) => {
       totalAmount: 1e6,
     };
     const bare: RideRow = { rideId: 'rt-2', taxiId: null, pickupAtMs: Date.UTC(1999, 11, 31, 23), dropoffAtMs: Date.UTC(2000, 0, 1, 1), serviceDay: Math.floor(Date.UTC(1999, 11, 31) / 86_400_000), distanceKm: 0 };
-    const first = await loadRideBatches(t.db, ROW_TARGET, (async function* () {
+    const first = await loadRideBatches(t.db, RIDES_CSV_TARGET, (async function* () {
       yield batchOf([full, bare, { ...bare, distanceKm: 9 }]);
     })());
     expect([first.rowsRead, first.rowsLoaded, first.rowsAlreadyPresent]).toEqual([3, 2, 1]);
-    const second = await loadRideBatches(t.db, ROW_TARGET, (async function* () {
+    const second = await loadRideBatches(t.db, RIDES_CSV_TARGET, (async function* () {
       yield batchOf([{ ...bare, rideId: 'rt-3' }, full]);
     })());
     expect([second.rowsRead, second.rowsLoaded, second.rowsAlreadyPresent]).toEqual([2, 1, 1]);

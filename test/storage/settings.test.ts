@@ -3,21 +3,12 @@
 // day being scored.
 import { describe, expect, it } from 'vitest';
 import { databaseTargets, useTestDatabase } from '../support/databases.js';
-import { loadRideBatches, type FileLoadTarget, type RideRow, type RowBatch } from '../../src/storage/rideLoads.js';
+import { RIDES_CSV_TARGET } from '../support/loadTarget.js';
+import { loadRideBatches, type RideRow, type RowBatch } from '../../src/storage/rideLoads.js';
 import { changeServiceTimeZone, chooseServiceTimeZone, readSettings, ScoringInProgressError, ServiceTimeZoneChangedError } from '../../src/storage/settings.js';
 import { insertRides } from '../../src/storage/rides.js';
 import { LOCKS } from '../../src/storage/locks.js';
 
-const TARGET: FileLoadTarget = {
-  fileName: 'f',
-  filePath: '/f',
-  fileBytes: 1,
-  format: 'rides-csv',
-  container: 'csv',
-  sourceTimeZone: 'UTC',
-  serviceTimeZone: 'UTC',
-  dryRun: false,
-};
 
 async function* oneRide(id: string): AsyncGenerator<RowBatch> {
   const ride: RideRow = {
@@ -44,15 +35,15 @@ describe.each(databaseTargets)('settings on $name', (target) => {
   });
 
   it('a load whose zone is no longer the database\'s, or whose first-load claim lost, writes nothing', async () => {
-    await expect(loadRideBatches(t.db, { ...TARGET, serviceTimeZone: 'Asia/Tokyo', zone: { claim: false } }, oneRide('tz-a'))).rejects.toThrow(ServiceTimeZoneChangedError);
+    await expect(loadRideBatches(t.db, { ...RIDES_CSV_TARGET, serviceTimeZone: 'Asia/Tokyo', zone: { claim: false } }, oneRide('tz-a'))).rejects.toThrow(ServiceTimeZoneChangedError);
     expect(await rideCount(t)).toBe(0);
     // the claim wins on an empty database never chosen; a second claim finds rides and loses
-    await loadRideBatches(t.db, { ...TARGET, serviceTimeZone: 'America/New_York', zone: { claim: true } }, oneRide('tz-b'));
+    await loadRideBatches(t.db, { ...RIDES_CSV_TARGET, serviceTimeZone: 'America/New_York', zone: { claim: true } }, oneRide('tz-b'));
     expect((await readSettings(t.db)).timeZone).toMatchObject({ zone: 'America/New_York', source: 'first load' });
-    await expect(loadRideBatches(t.db, { ...TARGET, serviceTimeZone: 'America/New_York', zone: { claim: true } }, oneRide('tz-c'))).rejects.toThrow(ServiceTimeZoneChangedError);
+    await expect(loadRideBatches(t.db, { ...RIDES_CSV_TARGET, serviceTimeZone: 'America/New_York', zone: { claim: true } }, oneRide('tz-c'))).rejects.toThrow(ServiceTimeZoneChangedError);
     expect(await rideCount(t)).toBe(1);
     // the right zone, unclaimed: loads
-    await loadRideBatches(t.db, { ...TARGET, serviceTimeZone: 'America/New_York', zone: { claim: false } }, oneRide('tz-d'));
+    await loadRideBatches(t.db, { ...RIDES_CSV_TARGET, serviceTimeZone: 'America/New_York', zone: { claim: false } }, oneRide('tz-d'));
     expect(await rideCount(t)).toBe(2);
   });
 

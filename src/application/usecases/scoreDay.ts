@@ -17,12 +17,11 @@ import { readRidesForDay, type DayRides } from '../../storage/rides.js';
 import { writeFlags, DayChangedDuringRunError } from '../../storage/flags.js';
 import { finishRunFailed, finishRunNoRides, startRun, trailingSummaries } from '../../storage/runs.js';
 import { dayStatuses } from '../../storage/dayStatus.js';
-import { DEFAULT_DETECTOR, type ClusterSummary, type DetectorParams, type ResolvedDetector } from '../../compute/detectOutliers.js';
+import { clustersWithReference, DEFAULT_DETECTOR, type ClusterSummary, type DetectionInputs, type DetectorParams, type ResolvedDetector } from '../../compute/detectOutliers.js';
 import type { DaySummary } from '../../compute/monitoring/featureSummary.js';
 import { DEFAULT_DRIFT_OPTIONS, type DriftResult } from '../../compute/monitoring/driftCheck.js';
 import { scoreDayRides } from '../../compute/scoreDayRides.js';
 import { driftWarnings } from '../../compute/monitoring/driftMessage.js';
-import type { DetectionInputs } from '../../compute/detectOutliers.js';
 import { zoneArea } from '../../compute/context/baseline.js';
 import { readReferenceRides, readTrailingPairMoments, readZones } from '../../storage/baselines.js';
 import { readSettings } from '../../storage/settings.js';
@@ -328,7 +327,6 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
  */
 async function readDetectionInputs(db: Database, rides: DayRides, params: DetectorParams, timeZone: string): Promise<DetectionInputs> {
   const inputs: DetectionInputs = {};
-  const dbscanAuto = params.algorithm !== 'kmeans' && params.eps === 'auto' && params.minSamples === 'auto';
   const days = (params.algorithm !== 'kmeans' && params.baselineDays) || DEFAULT_DETECTOR.baselineDays;
   if (rides.tlc) {
     inputs.fares = { fareAmount: rides.tlc.fareAmount, paymentType: rides.tlc.paymentType };
@@ -339,16 +337,10 @@ async function readDetectionInputs(db: Database, rides: DayRides, params: Detect
       inputs.history = { ...history, areaOf };
     }
   }
-  const wanted = dbscanAuto ? (params.referenceRides ?? 0) - rides.count : 0;
+  const wanted = clustersWithReference(params) ? (params.referenceRides ?? 0) - rides.count : 0;
   if (wanted > 0) {
     const reference = await readReferenceRides(db, rides.serviceDate, days, wanted, timeZone);
-    if (reference) {
-      inputs.reference = {
-        distanceKm: reference.distanceKm,
-        durationMin: reference.durationMin,
-        zones: { pickup: reference.pickupZone, dropoff: reference.dropoffZone, hour: reference.pickupHour },
-      };
-    }
+    if (reference) inputs.reference = reference;
   }
   return inputs;
 }
