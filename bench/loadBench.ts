@@ -5,20 +5,18 @@
 // fresh process, and prints rows, seconds, rows/s and the loading process's peak RSS, as medians.
 // A second load of the same file (every row already present) is timed too.
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { once } from 'node:events';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
 import { Command, Option } from 'commander';
-import knexFactory from 'knex';
 import { resolveConfig } from '../src/application/config.js';
 import { parseCount } from '../src/application/cli/options.js';
 import { openDatabase } from '../src/storage/database.js';
 import { migrateToLatest } from '../src/storage/migrate.js';
 import { loadRideFile } from '../src/application/ingest/loadFile.js';
-import { SeededRandom } from '../src/compute/simulation/seededRandom.js';
+import { writeTlcCsv } from './tlcCsv.js';
+import { freshSchema } from './benchDatabase.js';
 
 interface LoadRun {
   rows: number;
@@ -38,95 +36,16 @@ const program = new Command('bench:load')
 const options = program.opts<{ rows: number; repeat: number; loadOnly?: string }>();
 const config = resolveConfig();
 
-const HEADER =
-  'VendorID,tpep_pickup_datetime,tpep_dropoff_datetime,passenger_count,trip_distance,RatecodeID,store_and_fwd_flag,' +
-  'PULocationID,DOLocationID,payment_type,fare_amount,extra,mta_tax,tip_amount,tolls_amount,improvement_surcharge,' +
-  'total_amount,congestion_surcharge';
-
-/** A month of yellow cab trips, shaped like TLC's 2021 files. */
-async function writeTlcCsv(path: string, rows: number, seed: number): Promise<void> {
-  const random = new SeededRandom(seed);
-  const out = createWriteStream(path, { highWaterMark: 1 << 20 });
-  const monthStart = Date.UTC(2021, 2, 1);
-  const monthMs = 31 * 86_400_000;
-  const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
-  const stamp = (ms: number) => {
-    const d = new Date(ms);
-    return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-  };
-  out.write(`${HEADER}\n`);
-  let chunk: string[] = [];
-  for (let i = 0; i < rows; i++) {
-    // in pickup order, each row up to five minutes off (TLC files are sorted loosely)
-    const pickup = monthStart + Math.floor((i / rows) * monthMs) + Math.floor(random.uniform(-300, 300)) * 1000;
-    const miles = Math.max(0, Math.exp(random.normal(0.6, 0.8)));
-    const mph = Math.max(2, random.normal(12, 4));
-    const dropoff = pickup + Math.round((miles / mph) * 3600) * 1000;
-    const fare = 2.5 + Math.round(miles * 2.5 * 2) / 2;
-    const tip = random.next() < 0.7 ? Math.round(fare * 0.2 * 100) / 100 : 0;
-    const total = Math.round((fare + 0.5 + 0.5 + tip + 0.3 + 2.5) * 100) / 100;
-    // the late-month blanks TLC files have: no vendor, passenger count, rate code or payment type
-    const blank = random.next() < 0.02;
-    chunk.push(
-      [
-        blank ? '' : 1 + random.int(2),
-        stamp(pickup),
-        stamp(dropoff),
-        blank ? '' : 1 + random.int(4),
-        miles.toFixed(2),
-        blank ? '' : 1,
-        blank ? '' : 'N',
-        1 + random.int(265),
-        1 + random.int(265),
-        blank ? '' : 1 + random.int(2),
-        fare,
-        0.5,
-        0.5,
-        tip,
-        0,
-        0.3,
-        total,
-        2.5,
-      ].join(','),
-    );
-    if (chunk.length === 10_000) {
-      if (!out.write(`${chunk.join('\n')}\n`)) await once(out, 'drain');
-      chunk = [];
-    }
-  }
-  if (chunk.length > 0) out.write(`${chunk.join('\n')}\n`);
-  out.end();
-  await once(out, 'finish');
-}
-
-function withSearchPath(url: string, schema: string): string {
-  const parsed = new URL(url);
-  parsed.searchParams.set('options', `-c search_path=${schema}`);
-  return parsed.toString();
-}
-
 /** A fresh migrated schema (server) or data directory (embedded) for one repetition. */
 async function freshTarget(dir: string, k: number): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
   if (config.databaseUrl) {
-    const schema = `ridescan_loadbench_${randomBytes(4).toString('hex')}`;
-    const admin = knexFactory({ client: 'pg', connection: config.databaseUrl });
-    await admin.raw(`create schema ${schema}`);
-    await admin.destroy();
-    const url = withSearchPath(config.databaseUrl, schema);
-    const db = await openDatabase({ databaseUrl: url });
-    await migrateToLatest(db);
+    const target = await freshSchema(config.databaseUrl, 'ridescan_loadbench');
     // Each repetition starts from a clean state: the previous one's dirty pages written out
     // now, not during this load (best effort: CHECKPOINT needs a privileged role).
+    const db = await openDatabase({ databaseUrl: target.url });
     await db.knex.raw('checkpoint').catch(() => {});
     await db.close();
-    return {
-      env: { BENCH_DATABASE_URL: url },
-      async drop() {
-        const again = knexFactory({ client: 'pg', connection: config.databaseUrl });
-        await again.raw(`drop schema ${schema} cascade`);
-        await again.destroy();
-      },
-    };
+    return { env: { BENCH_DATABASE_URL: target.url }, drop: target.drop };
   }
   const dataDir = join(dir, `db-${k}`);
   const db = await openDatabase({ dataDir });
