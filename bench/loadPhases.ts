@@ -1,0 +1,189 @@
+// `npm run bench:load-phases -- [--rows 1000000] [--repeat 3]`: where a TLC load's time goes, for
+// docs/performance.md. Needs DATABASE_URL and psql. Each figure is one stage of what
+// `ridescan load` does, measured alone, against psql's \copy of the CSV into a plain table:
+// - in this process: reading and decoding the file; + splitting and validating rows
+//   (rideBatches, the loader's own reader); + encoding them as binary COPY (27 fields, as
+//   rideLoads.ts does);
+// - in the database (whole psql processes, fresh schemas): one binary COPY of exactly the rows
+//   the loader wrote, into `rides` as migrated, into `rides` without its two indexes, and into
+//   a plain table of the same columns;
+// - the whole `ridescan load` process, once more under --cpu-prof, with the profile's self time
+//   summed by file and by function (the top of each).
+import { createReadStream, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { resolveConfig } from '../src/application/config.js';
+import { parseCount } from '../src/application/cli/options.js';
+import { formatTable } from '../src/application/cli/format/table.js';
+import { inspectRideFile } from '../src/application/ingest/inspectFile.js';
+import { rideBatches } from '../src/application/ingest/rideBatches.js';
+import { ZoneClock } from '../src/application/ingest/zoneClock.js';
+import { TLC_TIME_ZONE } from '../src/application/ingest/formats.js';
+import { BinaryCopyWriter } from '../src/storage/binaryCopy.js';
+import type { RideRow } from '../src/storage/rideLoads.js';
+import { freshSchema } from './benchDatabase.js';
+import { median, timeProcess, timeRidescan, CLI } from './processes.js';
+import { Psql, checkpoint } from './psqlFloors.js';
+import { TLC_YELLOW_PLAIN_COLUMNS, writeTlcCsv } from './tlcCsv.js';
+import { profileSummary } from './cpuProfile.js';
+
+const options = new Command('bench:load-phases')
+  .addOption(new Option('--rows <n>', 'rows in the generated TLC CSV').argParser(parseCount).default(1_000_000))
+  .addOption(new Option('--repeat <n>', 'repetitions; medians are printed').argParser(parseCount).default(3))
+  .option('--file <csv>', 'a TLC yellow CSV to use instead of generating one')
+  .addOption(new Option('--top <n>', 'functions of the CPU profile to list').argParser(parseCount).default(20))
+  .parse()
+  .opts<{ rows: number; repeat: number; file?: string; top: number }>();
+const config = resolveConfig();
+if (!config.databaseUrl) {
+  console.error('bench:load-phases: set DATABASE_URL to a PostgreSQL server');
+  process.exit(2);
+}
+const databaseUrl = config.databaseUrl;
+
+/** rideLoads.ts's column list of the COPY into rides, in its order (kept equal by hand: it is private there). */
+const RIDE_COLUMNS =
+  'ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date, source, load_id, trip_distance_mi, vendor_id, passenger_count, ratecode_id, ' +
+  'store_and_fwd_flag, pickup_zone_id, dropoff_zone_id, payment_type, trip_type, fare_amount, extra, mta_tax, tip_amount, tolls_amount, ehail_fee, ' +
+  'improvement_surcharge, congestion_surcharge, airport_fee, total_amount';
+const COPY_ROWS = 25_000;
+
+const dir = mkdtempSync(join(tmpdir(), 'ridescan-load-phases-'));
+try {
+  const file = options.file ?? join(dir, 'yellow_tripdata_bench.csv');
+  if (!options.file) await writeTlcCsv(file, options.rows, 2021);
+  console.log(`bench:load-phases: ${file} (${(statSync(file).size / 1e6).toFixed(0)} MB), ${options.repeat} repetition(s)`);
+  const stages: [string, number[]][] = [
+    ['read and decode the file (node)', []],
+    ['+ split and validate rows (rideBatches)', []],
+    ['+ encode binary COPY rows (27 fields)', []],
+  ];
+  let rows = 0;
+  for (let k = 0; k < options.repeat; k++) {
+    stages[0][1].push(await timed(() => readOnly(file)));
+    stages[1][1].push(await timed(async () => void (rows = await parseOnly(file, false))));
+    stages[2][1].push(await timed(async () => void (rows = await parseOnly(file, true))));
+  }
+
+  // The rows as the loader wrote them: load once (under the profiler), export them in table order.
+  const loaded = await freshSchema(databaseUrl, 'ridescan_bench_phases');
+  const profileDir = join(dir, 'profile');
+  const binary = join(dir, 'rides.bin');
+  let profiled: { wall: number; inProcess: number };
+  try {
+    const p = timeProcess(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profileDir, CLI, 'load', file, '--json'], { ...process.env, DATABASE_URL: loaded.url, RIDESCAN_LOG_LEVEL: 'warn' });
+    profiled = { wall: p.seconds, inProcess: (JSON.parse(p.stdout) as { files: { seconds: number }[] }).files[0].seconds };
+    new Psql(databaseUrl, loaded.schema).run([`\\copy (select ${RIDE_COLUMNS} from rides) to '${binary}' with (format binary)`]);
+  } finally {
+    await loaded.drop();
+  }
+
+  const database: [string, number[]][] = [
+    ["psql \\copy of the CSV into a plain table of the file's columns (the issue's floor)", []],
+    ['psql \\copy of the binary rows into a plain table of the same columns', []],
+    ['psql \\copy of the binary rows into rides without its indexes', []],
+    ['psql \\copy of the binary rows into rides as migrated', []],
+    ['ridescan load, whole process', []],
+    ['ridescan load, in process (its own seconds: file open to commit)', []],
+  ];
+  for (let k = 0; k < options.repeat; k++) {
+    const target = await freshSchema(databaseUrl, 'ridescan_bench_phases');
+    try {
+      const psql = new Psql(databaseUrl, target.schema);
+      database[0][1].push(psql.csvCopy('tlc_plain', TLC_YELLOW_PLAIN_COLUMNS, file).seconds);
+      psql.run([`create table rides_plain as select ${RIDE_COLUMNS} from rides with no data`]);
+      checkpoint(psql);
+      database[1][1].push(psql.run([`\\copy rides_plain (${RIDE_COLUMNS}) from '${binary}' with (format binary)`]).seconds);
+      psql.run(['create table rides_bare (like rides including defaults) with (fillfactor = 50)']);
+      checkpoint(psql);
+      database[2][1].push(psql.run([`\\copy rides_bare (${RIDE_COLUMNS}) from '${binary}' with (format binary)`]).seconds);
+      checkpoint(psql);
+      database[3][1].push(psql.run([`\\copy rides (${RIDE_COLUMNS}) from '${binary}' with (format binary)`]).seconds);
+    } finally {
+      await target.drop();
+    }
+    const again = await freshSchema(databaseUrl, 'ridescan_bench_phases');
+    try {
+      checkpoint(new Psql(databaseUrl, again.schema));
+      const p = timeRidescan(['load', file, '--json'], { ...process.env, DATABASE_URL: again.url, RIDESCAN_LOG_LEVEL: 'warn' });
+      database[4][1].push(p.seconds);
+      database[5][1].push((JSON.parse(p.stdout) as { files: { seconds: number }[] }).files[0].seconds);
+    } finally {
+      await again.drop();
+    }
+    process.stderr.write(`  repetition ${k + 1}/${options.repeat} done\n`);
+  }
+
+  const floor = median(database[0][1]);
+  const line = ([name, xs]: [string, number[]]) => [name, median(xs).toFixed(2), `${(median(xs) / floor).toFixed(2)}×`];
+  console.log(`\n${rows.toLocaleString('en-US')} rides; seconds are medians; × is against the first database line`);
+  console.log(formatTable(['stage', 's', '× floor'], [...stages.map(line), ...database.map(line)]));
+
+  console.log(`\nCPU profile of one more whole load (${profiled.wall.toFixed(2)} s wall, ${profiled.inProcess.toFixed(2)} s in process, under the profiler): self time`);
+  console.log(profileSummary(join(profileDir, readdirSync(profileDir)[0]), 15, options.top));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function timed(work: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return (performance.now() - started) / 1000;
+}
+
+async function readOnly(file: string): Promise<void> {
+  const stream = createReadStream(file, { highWaterMark: 1 << 16 });
+  stream.setEncoding('utf8');
+  let chars = 0;
+  for await (const chunk of stream as AsyncIterable<string>) chars += chunk.length;
+  if (chars === 0) throw new Error('empty file');
+}
+
+/** The loader's reader over the whole file; with `encode`, each ride encoded as rideLoads.ts's RideRows does. */
+async function parseOnly(path: string, encode: boolean): Promise<number> {
+  const file = await inspectRideFile(path, 'auto');
+  const clocks = { source: new ZoneClock(TLC_TIME_ZONE), service: new ZoneClock(TLC_TIME_ZONE) };
+  let rides = 0;
+  let writer = new BinaryCopyWriter(27, 1 << 20);
+  const onRide = encode
+    ? (r: RideRow) => {
+        rides++;
+        writer
+          .beginRow()
+          .text(r.rideId)
+          .text(r.taxiId)
+          .timestampMs(r.pickupAtMs)
+          .timestampMs(r.dropoffAtMs)
+          .float8(r.distanceKm)
+          .date(r.serviceDay)
+          .text('tlc-yellow')
+          .int8(1)
+          .float8(r.tripDistanceMi)
+          .int2(r.vendorId)
+          .int2(r.passengerCount)
+          .int2(r.ratecodeId)
+          .text(r.storeAndFwdFlag)
+          .int2(r.pickupZoneId)
+          .int2(r.dropoffZoneId)
+          .int2(r.paymentType)
+          .int2(r.tripType)
+          .float8(r.fareAmount)
+          .float8(r.extra)
+          .float8(r.mtaTax)
+          .float8(r.tipAmount)
+          .float8(r.tollsAmount)
+          .float8(r.ehailFee)
+          .float8(r.improvementSurcharge)
+          .float8(r.congestionSurcharge)
+          .float8(r.airportFee)
+          .float8(r.totalAmount);
+        if (writer.rowCount === COPY_ROWS) {
+          writer.finish();
+          writer = new BinaryCopyWriter(27, 1 << 20);
+        }
+      }
+    : () => void rides++;
+  for await (const batch of rideBatches(file, clocks)) batch.each(onRide, () => {});
+  return rides;
+}
