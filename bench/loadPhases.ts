@@ -21,7 +21,7 @@ import { rideBatches } from '../src/application/ingest/rideBatches.js';
 import { ZoneClock } from '../src/application/ingest/zoneClock.js';
 import { TLC_TIME_ZONE } from '../src/application/ingest/formats.js';
 import { BinaryCopyWriter } from '../src/storage/binaryCopy.js';
-import type { RideRow } from '../src/storage/rideLoads.js';
+import { encodeRideRow, type RideRow } from '../src/storage/rideLoads.js';
 import { freshSchema } from './benchDatabase.js';
 import { median, timeProcess, timeRidescan, CLI } from './processes.js';
 import { Psql, checkpoint } from './psqlFloors.js';
@@ -140,7 +140,7 @@ async function readOnly(file: string): Promise<void> {
   if (chars === 0) throw new Error('empty file');
 }
 
-/** The loader's reader over the whole file; with `encode`, each ride encoded as rideLoads.ts's RideRows does. */
+/** The loader's reader over the whole file; with `encode`, each ride encoded by rideLoads.ts's encodeRideRow. */
 async function parseOnly(path: string, encode: boolean): Promise<number> {
   const file = await inspectRideFile(path, 'auto');
   const clocks = { source: new ZoneClock(TLC_TIME_ZONE), service: new ZoneClock(TLC_TIME_ZONE) };
@@ -149,35 +149,7 @@ async function parseOnly(path: string, encode: boolean): Promise<number> {
   const onRide = encode
     ? (r: RideRow) => {
         rides++;
-        writer
-          .beginRow()
-          .text(r.rideId)
-          .text(r.taxiId)
-          .timestampMs(r.pickupAtMs)
-          .timestampMs(r.dropoffAtMs)
-          .float8(r.distanceKm)
-          .date(r.serviceDay)
-          .text('tlc-yellow')
-          .int8(1)
-          .float8(r.tripDistanceMi)
-          .int2(r.vendorId)
-          .int2(r.passengerCount)
-          .int2(r.ratecodeId)
-          .text(r.storeAndFwdFlag)
-          .int2(r.pickupZoneId)
-          .int2(r.dropoffZoneId)
-          .int2(r.paymentType)
-          .int2(r.tripType)
-          .float8(r.fareAmount)
-          .float8(r.extra)
-          .float8(r.mtaTax)
-          .float8(r.tipAmount)
-          .float8(r.tollsAmount)
-          .float8(r.ehailFee)
-          .float8(r.improvementSurcharge)
-          .float8(r.congestionSurcharge)
-          .float8(r.airportFee)
-          .float8(r.totalAmount);
+        encodeRideRow(writer, r.rideId, r, 'tlc-yellow', 1);
         if (writer.rowCount === COPY_ROWS) {
           writer.finish();
           writer = new BinaryCopyWriter(27, 1 << 20);
