@@ -6,7 +6,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { BACKEND_PROFILES, DatabaseUnavailableError, redactUrl, type Database, type ReleaseLock } from '../database.js';
-import { lockArgs, SPACE_SQL_1, type LockKey } from '../locks.js';
+import { lockArgs, SPACE_SQL, SPACE_SQL_1, type LockKey } from '../locks.js';
 
 // bigint (int8) and numeric as JS numbers: run ids and counts stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -68,6 +68,11 @@ export async function openServer(url: string): Promise<Database> {
       await pipeline(Readable.from([data]), sink);
     },
     tryLock: (key) => tryLockOnOwnConnection(url, key),
+    holdShared: (key) => holdSharedOnOwnConnection(url, key),
+    async lockHolders(key) {
+      const { rows } = await knex.raw(LOCK_HOLDERS, lockArgs(key));
+      return Number(rows[0].holders);
+    },
     async withLock(key, fn) {
       const connection = (await knex.client.acquireConnection()) as pg.ClientBase;
       try {
@@ -85,6 +90,29 @@ export async function openServer(url: string): Promise<Database> {
       }
     },
     close: () => knex.destroy(),
+  };
+}
+
+// Sessions of this database holding an advisory lock of two int4 keys: pg_locks shows the keys as
+// unsigned oids (classid, objid) with objsubid 2. Readable by every role.
+const LOCK_HOLDERS = `select count(*)::int as holders from pg_locks
+  where locktype = 'advisory' and granted and objsubid = 2
+    and database = (select oid from pg_database where datname = current_database())
+    and classid = ((${SPACE_SQL}::int8 & 4294967295)::oid)
+    and objid = ((?::int4::int8 & 4294967295)::oid)`;
+
+async function holdSharedOnOwnConnection(url: string, key: LockKey): Promise<ReleaseLock> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await client.query(`select pg_advisory_lock_shared(${SPACE_SQL_1}, $2)`, lockArgs(key));
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw error;
+  }
+  return async () => {
+    await client.end().catch(() => {});
   };
 }
 
