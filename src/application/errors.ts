@@ -53,6 +53,14 @@ export class DatabaseError extends RidescanError {
   }
 }
 
+/** `backfill --queue` on a server where no `ridescan worker` runs (exit 4): nothing was queued. */
+export class NoWorkerError extends RidescanError {
+  constructor(message: string) {
+    super(message, EXIT.noWorker);
+    this.name = 'NoWorkerError';
+  }
+}
+
 /** The work failed (exit 1): a run, a load, a query, a report. */
 export class WorkFailedError extends RidescanError {
   constructor(message: string) {
