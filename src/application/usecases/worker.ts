@@ -62,8 +62,10 @@ export interface QueueWorkerOptions {
   alerts?: Alerts;
   /** how long an idle slot waits before asking again (default POLL_MS) */
   pollMs?: number;
-  /** told each finished job (tests, and backfill --queue's progress on the embedded database) */
+  /** told each finished job (backfill --queue on the embedded database wakes on it) */
   onJob?: (day: string, outcome: DayOutcome) => void;
+  /** told when a day starts, its job lock held (tests stop a worker mid-day with it) */
+  onStart?: (day: string) => void;
 }
 
 export interface RunningWorker {
@@ -104,6 +106,7 @@ export function startQueueWorker(db: Database, queue: JobQueue, options: QueueWo
     }
     inProgress.add(data.day);
     try {
+      options.onStart?.(data.day);
       log.info({ day: data.day, jobId: job.id, queuedBy: data.queuedBy, retry: job.retryCount }, `working on ${data.day}`);
       const outcome = await scoreDay(db, data.day, {
         params: data.params as unknown as DetectorParams,
