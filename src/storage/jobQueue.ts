@@ -132,10 +132,16 @@ export async function jobQueueInstalled(db: Database): Promise<{ schema: string;
 
 /**
  * Creates or updates pg-boss's schema and the score-day queue (`ridescan migrate`), so that
- * workers need no DDL rights. Safe to run again, and concurrently: pg-boss takes an advisory lock
- * of its own around its DDL.
+ * workers need no DDL rights. Safe to run again, and concurrently.
  */
 export async function installJobQueue(db: Database, databaseUrl: string | undefined): Promise<{ schema: string; was: 'absent' | 'present' }> {
+  // Under the migrations' lock: two schedulers starting at once both install, and pg-boss's
+  // create_queue run twice concurrently deadlocks (the second's insert into its queue table waits
+  // for the first's row, while the first's foreign key to that table waits for the second).
+  return db.withLock(LOCKS.migrations(), () => install(db, databaseUrl));
+}
+
+async function install(db: Database, databaseUrl: string | undefined): Promise<{ schema: string; was: 'absent' | 'present' }> {
   const before = await jobQueueInstalled(db);
   const PgBossClass = await loadPgBoss();
   const boss = new PgBossClass(bossOptions(db, before.schema, { databaseUrl, supervise: false, migrate: true }));

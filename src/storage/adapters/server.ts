@@ -101,11 +101,20 @@ const LOCK_HOLDERS = `select count(*)::int as holders from pg_locks
     and classid = ((${SPACE_SQL}::int8 & 4294967295)::oid)
     and objid = ((?::int4::int8 & 4294967295)::oid)`;
 
+// A lock's session is idle while it holds the lock, so client_connection_check_interval never
+// looks at it: a holder whose machine lost power would keep the lock until the server's TCP
+// keepalive gave up on it (2 hours by the usual OS default). Probing after 10 s idle, every 5 s, 3
+// times, the server ends such a session in about 25 s, and the lock with it (ignored on a Unix
+// socket, where a dead peer is seen at once).
+const LOCK_SESSION_SETUP = `select set_config('tcp_keepalives_idle', '10', false),
+  set_config('tcp_keepalives_interval', '5', false), set_config('tcp_keepalives_count', '3', false)`;
+
 async function holdSharedOnOwnConnection(url: string, key: LockKey): Promise<ReleaseLock> {
   const client = new pg.Client({ connectionString: url });
   client.on('error', () => {});
   await client.connect();
   try {
+    await client.query(LOCK_SESSION_SETUP);
     await client.query(`select pg_advisory_lock_shared(${SPACE_SQL_1}, $2)`, lockArgs(key));
   } catch (error) {
     await client.end().catch(() => {});
@@ -124,6 +133,7 @@ async function tryLockOnOwnConnection(url: string, key: LockKey): Promise<Releas
   client.on('error', () => {});
   await client.connect();
   try {
+    await client.query(LOCK_SESSION_SETUP);
     const { rows } = await client.query(`select pg_try_advisory_lock(${SPACE_SQL_1}, $2) as locked`, lockArgs(key));
     if (!rows[0].locked) {
       await client.end();
