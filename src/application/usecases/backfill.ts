@@ -149,7 +149,7 @@ export async function runQueuedBackfill(db: Database, config: RidescanConfig, pl
       if (alreadyQueued) log.info({ day: p.day, jobId: id }, `${p.day} was already queued: following that job`);
       dayOf.set(id, p.day);
     }
-    log.info({ days: dayOf.size, queue: queue.schema }, `queued ${dayOf.size} days`);
+    log.info({ days: dayOf.size, queue: queue.schema }, `queued ${dayOf.size} day(s)`);
     if (embedded) {
       inProcess = startQueueWorker(db, queue, {
         concurrency: 1,
@@ -202,7 +202,7 @@ export async function runQueuedBackfill(db: Database, config: RidescanConfig, pl
           ? 'still queued: no worker is running (start `ridescan worker`)'
           : 'interrupted: still queued, a worker scores it';
       for (const day of dayOf.values()) outcomes.set(day, { day, status: 'skipped', why });
-      if (!embedded) log.warn({ days: [...dayOf.values()] }, `${dayOf.size} days stay queued for the workers (\`ridescan status\` shows the queue)`);
+      if (!embedded) log.warn({ days: [...dayOf.values()] }, `${dayOf.size} day(s) stay queued for the workers (\`ridescan status\` shows the queue)`);
     }
     return { outcomes: plan.map((p) => outcomes.get(p.day)!), workersGone };
   } finally {

@@ -37,6 +37,21 @@ function startWorker(env: Record<string, string | undefined>) {
   return { ready: Promise.race([ready, exited.then((code) => Promise.reject(new Error(`worker exited ${code}`)))]), exited, stop: () => (stop('SIGTERM'), exited) };
 }
 
+describe('the worker configuration', () => {
+  it('RIDESCAN_WORKER_RECOVERY_SECONDS out of range or not a number is exit 2 naming it; --concurrency 0 is exit 2', async () => {
+    for (const value of ['0', '3601', 'soon', '1.5']) {
+      const run = await runCli(['worker'], { RIDESCAN_WORKER_RECOVERY_SECONDS: value });
+      expect(run.code, value).toBe(EXIT.usage);
+      expect(run.stderr, value).toMatch(/configuration error: RIDESCAN_WORKER_RECOVERY_SECONDS (must|is)/);
+    }
+    expect(resolveConfig({}).workerRecoverySeconds).toBe(30);
+    expect(resolveConfig({ RIDESCAN_WORKER_RECOVERY_SECONDS: ' 5 ' }).workerRecoverySeconds).toBe(5);
+    const bad = await runCli(['worker', '--concurrency', '0']);
+    expect(bad.code).toBe(EXIT.usage);
+    expect(bad.stderr).toMatch(/--concurrency.*must be at least 1/);
+  });
+});
+
 describe.each(processTargets)('the job queue through the CLI on $name', (target) => {
   let environment: ProcessEnvironment | undefined;
   afterEach(async () => {
