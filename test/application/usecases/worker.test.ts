@@ -82,3 +82,19 @@ describe.each(databaseTargets)('the queue worker on $name', (target) => {
     await queue.cancel([second.id]);
   });
 });
+
+describe("a finished job read back as the day's result", () => {
+  it("takes the worker's outcome, and pg-boss's own failure (an expiry) as failed with its message", async () => {
+    const { resultOfJob } = await import('../../../src/application/usecases/backfill.js');
+    expect(resultOfJob('2023-02-01', 'completed', { status: 'succeeded', runId: 4, runStatus: 'succeeded', rides: 10, outliers: 1, flagsWritten: 10, attempts: 1 })).toEqual({
+      day: '2023-02-01',
+      status: 'succeeded',
+      run: { runId: 4, rides: 10, outliers: 1, flagsWritten: 10 },
+      attempts: 1,
+    });
+    expect(resultOfJob('2023-02-01', 'completed', { status: 'skipped', why: 'already scored' })).toEqual({ day: '2023-02-01', status: 'skipped', why: 'already scored' });
+    expect(resultOfJob('2023-02-01', 'failed', { value: { message: 'job failed by timeout in active state' } })).toMatchObject({ status: 'failed', error: 'job failed by timeout in active state' });
+    expect(resultOfJob('2023-02-01', 'failed', { status: 'failed', error: 'disk on fire', runId: 9, attempts: 3 })).toEqual({ day: '2023-02-01', status: 'failed', error: 'disk on fire', run: { runId: 9 }, attempts: 3 });
+    expect(resultOfJob('2023-02-01', 'cancelled', null)).toEqual({ day: '2023-02-01', status: 'skipped', why: 'cancelled in the queue' });
+  });
+});
