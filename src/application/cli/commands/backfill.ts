@@ -75,7 +75,11 @@ export function register(program: Command, context: CommandContext): void {
       const onSignal = () => {
         stopping = true;
         bar?.stop();
-        io.err('\nstopping after the days in progress; run again with --only-missing to finish');
+        io.err(
+          options.queue && config.databaseUrl
+            ? '\nstopping: no longer following; the queued days stay queued and the workers score them (`ridescan status` shows the queue)'
+            : '\nstopping after the days in progress; run again with --only-missing to finish',
+        );
       };
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
