@@ -163,8 +163,19 @@ export async function runQueuedBackfill(db: Database, config: RidescanConfig, pl
     const progress = { daysDone: 0, daysToScore: dayOf.size, ridesDone: 0 };
     let workersGone = false;
     let lastWorkerCheck = Date.now();
+    let unreadable = 0;
     while (dayOf.size > 0) {
-      for (const job of await finishedJobs(db, queue.schema, [...dayOf.keys()])) {
+      let finished: Awaited<ReturnType<typeof finishedJobs>> = [];
+      try {
+        finished = await finishedJobs(db, queue.schema, [...dayOf.keys()]);
+        unreadable = 0;
+      } catch (error) {
+        // the server away for a moment (a restart): the jobs go on without us; read again, and
+        // give up only after a minute of failures, with the days still queued
+        if (++unreadable * FOLLOW_MS > 60_000) throw error;
+        log.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not read the queued days; trying again');
+      }
+      for (const job of finished) {
         const day = dayOf.get(job.id)!;
         dayOf.delete(job.id);
         const result = resultOfJob(day, job.state, job.output);

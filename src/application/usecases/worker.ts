@@ -15,7 +15,7 @@ import { markAbandonedRuns } from '../../storage/runs.js';
 import { JobQueueNotInstalledError, openJobQueue, recoverOrphanedJobs, type JobData, type JobQueue } from '../../storage/jobQueue.js';
 import type { DetectorParams } from '../../compute/detectOutliers.js';
 import type { RidescanConfig } from '../config.js';
-import { DatabaseError, EXIT, type ExitCode } from '../errors.js';
+import { DatabaseError, EXIT, UsageError, type ExitCode } from '../errors.js';
 import { IsoDate } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Alerts } from '../alerts.js';
@@ -200,6 +200,12 @@ export interface WorkerRunOptions {
 /** `ridescan worker`: until stopSignal, then the day in progress finishes; exit 0. */
 export async function runWorker(options: WorkerRunOptions): Promise<ExitCode> {
   const { config, log } = options;
+  if (!config.databaseUrl) {
+    // the embedded database belongs to one process: a worker would hold it for its whole life
+    throw new UsageError(
+      '`ridescan worker` needs a PostgreSQL server (set DATABASE_URL); on the embedded database `ridescan backfill --queue` runs its worker in its own process',
+    );
+  }
   return withDatabase(config, { requireSchema: true }, async (db) => {
     const queue = await openQueueOrExplain(db, config, log, true);
     // "a worker is alive", for backfill --queue and schedule; dies with this process

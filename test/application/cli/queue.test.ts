@@ -38,7 +38,7 @@ function startWorker(env: Record<string, string | undefined>) {
 }
 
 describe('the worker configuration', () => {
-  it('RIDESCAN_WORKER_RECOVERY_SECONDS out of range or not a number is exit 2 naming it; --concurrency 0 is exit 2', async () => {
+  it('RIDESCAN_WORKER_RECOVERY_SECONDS out of range or not a number is exit 2 naming it; so are --concurrency 0 and no server', async () => {
     for (const value of ['0', '3601', 'soon', '1.5']) {
       const run = await runCli(['worker'], { RIDESCAN_WORKER_RECOVERY_SECONDS: value });
       expect(run.code, value).toBe(EXIT.usage);
@@ -46,6 +46,9 @@ describe('the worker configuration', () => {
     }
     expect(resolveConfig({}).workerRecoverySeconds).toBe(30);
     expect(resolveConfig({ RIDESCAN_WORKER_RECOVERY_SECONDS: ' 5 ' }).workerRecoverySeconds).toBe(5);
+    const embedded = await runCli(['worker'], { DATABASE_URL: undefined, RIDESCAN_HOME: '/nonexistent/ridescan' });
+    expect(embedded.code).toBe(EXIT.usage);
+    expect(embedded.stderr).toMatch(/`ridescan worker` needs a PostgreSQL server \(set DATABASE_URL\)/);
     const bad = await runCli(['worker', '--concurrency', '0']);
     expect(bad.code).toBe(EXIT.usage);
     expect(bad.stderr).toMatch(/--concurrency.*must be at least 1/);
