@@ -122,27 +122,44 @@ function bossOptions(db: Database, schema: string, options: { databaseUrl: strin
 }
 
 /** Whether pg-boss's tables exist for this schema (status works without them). */
-export async function jobQueueInstalled(db: Database): Promise<{ schema: string; installed: boolean }> {
+export async function jobQueueInstalled(db: Database): Promise<{ schema: string; installed: boolean; tables: boolean }> {
   const schema = await queueSchemaOf(db);
   const { rows } = await db.knex.raw(`select to_regclass(?) is not null as job, to_regclass(?) is not null as queue`, [`${schema}.job`, `${schema}.queue`]);
-  if (!rows[0].job || !rows[0].queue) return { schema, installed: false };
+  if (!rows[0].job || !rows[0].queue) return { schema, installed: false, tables: false };
   const queue = await db.knex.raw(`select 1 from ${schema}.queue where name = ?`, [SCORE_DAY_QUEUE]);
-  return { schema, installed: queue.rows.length === 1 };
+  return { schema, installed: queue.rows.length === 1, tables: true };
 }
 
 /**
  * Creates or updates pg-boss's schema and the score-day queue (`ridescan migrate`), so that
  * workers need no DDL rights. Safe to run again, and concurrently.
  */
-export async function installJobQueue(db: Database, databaseUrl: string | undefined): Promise<{ schema: string; was: 'absent' | 'present' }> {
+export interface JobQueueInstall {
+  schema: string;
+  was: 'absent' | 'present';
+  /** set when the login may not create the queue's schema: the database and login a DBA grants CREATE on and to */
+  notInstalled?: { database: string; login: string };
+}
+
+export async function installJobQueue(db: Database, databaseUrl: string | undefined): Promise<JobQueueInstall> {
   // Under the migrations' lock: two schedulers starting at once both install, and pg-boss's
   // create_queue run twice concurrently deadlocks (the second's insert into its queue table waits
   // for the first's row, while the first's foreign key to that table waits for the second).
   return db.withLock(LOCKS.migrations(), () => install(db, databaseUrl));
 }
 
-async function install(db: Database, databaseUrl: string | undefined): Promise<{ schema: string; was: 'absent' | 'present' }> {
+async function install(db: Database, databaseUrl: string | undefined): Promise<JobQueueInstall> {
   const before = await jobQueueInstalled(db);
+  if (!before.tables) {
+    // pg-boss's install starts with CREATE SCHEMA IF NOT EXISTS, which PostgreSQL refuses without
+    // CREATE on the database even when the schema is there: an owner of its own schema only
+    // (a common grant for an application login) gets ridescan's tables and no queue, and is told
+    // what a DBA grants, as the reader role is handled.
+    const { rows } = await db.knex.raw(`select has_database_privilege(current_database(), 'CREATE') as can, current_database() as database, current_user as login`);
+    if (!rows[0].can) {
+      return { schema: before.schema, was: 'absent', notInstalled: { database: String(rows[0].database), login: String(rows[0].login) } };
+    }
+  }
   const PgBossClass = await loadPgBoss();
   const boss = new PgBossClass(bossOptions(db, before.schema, { databaseUrl, supervise: false, migrate: true }));
   let failure: Error | undefined;

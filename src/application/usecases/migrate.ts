@@ -1,7 +1,7 @@
 // Bring the configured database's schema up to date (migrations run under their advisory lock),
 // and with --time-zone fix its service time zone while it has no rides.
 import { migrateToLatest, type MigrationResult } from '../../storage/migrate.js';
-import { installJobQueue } from '../../storage/jobQueue.js';
+import { installJobQueue, type JobQueueInstall } from '../../storage/jobQueue.js';
 import { chooseServiceTimeZone, RidesInOtherZoneError, UnknownTimeZoneError, type ServiceTimeZone } from '../../storage/settings.js';
 import type { RidescanConfig } from '../config.js';
 import { ConfigError, UsageError } from '../errors.js';
@@ -11,8 +11,8 @@ export interface MigrateResult {
   results: MigrationResult[];
   database: string;
   timeZone: ServiceTimeZone;
-  /** pg-boss's schema for the per-day jobs, and whether it was there before */
-  jobQueue: { schema: string; was: 'absent' | 'present' };
+  /** pg-boss's schema for the per-day jobs, whether it was there before, and whether this login could install it */
+  jobQueue: JobQueueInstall;
 }
 
 export async function migrate(config: RidescanConfig, options: { timeZone?: string } = {}): Promise<MigrateResult> {

@@ -95,7 +95,10 @@ export async function runScheduler(options: SchedulerOptions): Promise<ExitCode>
   // then the zone the cron ticks in: the database's.
   const timeZone = await withDatabase(options.config, { requireSchema: false }, async (db) => {
     await migrateToLatest(db);
-    await installJobQueue(db, options.config.databaseUrl);
+    const queue = await installJobQueue(db, options.config.databaseUrl);
+    if (queue.notInstalled) {
+      log.warn({ schema: queue.schema, ...queue.notInstalled }, 'the job queue is not installed (this login may not create schemas): days are scored here, not by workers; see ridescan migrate');
+    }
     return (await databaseSettings(options.config, db)).timeZone.zone;
   });
   const tick = (): Promise<DayOutcome[]> =>
