@@ -32,6 +32,15 @@ export async function nightlyTick(db: Database, options: NightlyTickOptions): Pr
     todo.length ? 'days to score' : empty.length ? 'every day with rides is scored' : 'every day is scored',
   );
 
+  // Workers alive (a server with `ridescan worker` processes): the days go to them, each queued at
+  // most once, and the pipeline runs there. Checked per tick: workers come and go.
+  if (todo.length > 0 && options.queue && (await options.queue.workersAlive())) {
+    const days = todo.map((s) => s.day);
+    const queued = await options.queue.enqueue(days, options.params);
+    log.info({ days, queued, alreadyQueued: days.length - queued }, `queued ${days.join(', ')} for the workers`);
+    return days.map((day) => ({ day, status: 'skipped', why: 'queued for a worker' }));
+  }
+
   const outcomes: DayOutcome[] = [];
   for (const status of todo) {
     if (options.shouldStop?.()) {

@@ -66,6 +66,19 @@ const EnvironmentSchema = z.object({
       .refine((v) => !/[\0\r\n]/.test(v), { message: 'must be one command line (no line breaks or NUL), run with /bin/sh -c; for more, point it at a script' })
       .optional(),
   ),
+  // How long a queued day may sit 'active' with no worker holding it before a live worker takes
+  // it for a dead one's and retries it (storage/jobQueue.ts): the bound on a SIGKILLed worker's
+  // day. Not below a few seconds in production: a worker holds the day within milliseconds of
+  // fetching it, and the check must not beat a live but busy worker to it.
+  RIDESCAN_WORKER_RECOVERY_SECONDS: z.preprocess(
+    blankAsUnset,
+    z.coerce
+      .number({ message: 'must be a number of seconds' })
+      .int('must be a whole number of seconds')
+      .min(1, 'must be at least 1 (seconds)')
+      .max(3600, 'must be at most 3600 (seconds)')
+      .default(30),
+  ),
 });
 
 export interface RidescanConfig {
@@ -87,6 +100,8 @@ export interface RidescanConfig {
   tensorBackend: (typeof TENSOR_BACKENDS)[number] | undefined;
   /** run with /bin/sh -c, one JSON event on stdin, by schedule and backfill; undefined = no alerts */
   alertCommand: string | undefined;
+  /** seconds an active queued day may go without a live worker holding it before it is retried */
+  workerRecoverySeconds: number;
   /** where one-line notices for the user go (the CLI: standard error); unset = nowhere */
   notice?: (line: string) => void;
 }
@@ -104,6 +119,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env): RidescanCon
     logLevel: e.RIDESCAN_LOG_LEVEL,
     tensorBackend: e.RIDESCAN_TENSOR_BACKEND,
     alertCommand: e.RIDESCAN_ALERT_COMMAND,
+    workerRecoverySeconds: e.RIDESCAN_WORKER_RECOVERY_SECONDS,
   };
 }
 

@@ -11,6 +11,12 @@ export const EXIT = {
   usage: 2,
   /** the database cannot be reached, or its schema is not current (run `ridescan migrate`) */
   database: 3,
+  /**
+   * `backfill --queue` on a server with no `ridescan worker` running: nothing was queued. A code
+   * of its own, so that a script can start workers (or fall back to a plain backfill) on it
+   * rather than treat it as a broken database.
+   */
+  noWorker: 4,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -44,6 +50,14 @@ export class DatabaseError extends RidescanError {
   constructor(message: string) {
     super(message, EXIT.database);
     this.name = 'DatabaseError';
+  }
+}
+
+/** `backfill --queue` on a server where no `ridescan worker` runs (exit 4): nothing was queued. */
+export class NoWorkerError extends RidescanError {
+  constructor(message: string) {
+    super(message, EXIT.noWorker);
+    this.name = 'NoWorkerError';
   }
 }
 

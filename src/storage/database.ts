@@ -40,6 +40,20 @@ export interface Database {
   tryLock(key: LockKey): Promise<ReleaseLock | null>;
   /** Runs fn while holding a session advisory lock, waiting for it first. */
   withLock<T>(key: LockKey, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Takes a session advisory lock in shared mode (never refused by other shared holders), on a
+   * connection of its own, held until released or until the process dies: how a long-running
+   * process says "I am alive" to the others (LOCKS.workers).
+   */
+  holdShared(key: LockKey): Promise<ReleaseLock>;
+  /** How many sessions hold the lock now (shared or exclusive): whether its holders are alive. */
+  lockHolders(key: LockKey): Promise<number>;
+  /**
+   * PGlite only: raw SQL on the one connection, in turn with knex (multi-statement text without
+   * values; `$1` placeholders with them, never knex's `?` bindings). pg-boss's `db` adapter; a
+   * server gives pg-boss a pool of its own instead.
+   */
+  executeSql?(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
   /** PGlite only: the whole database as a dump that loadDataDir can start from */
   dump?(): Promise<Blob>;
   close(): Promise<void>;

@@ -13,6 +13,15 @@ export const LOCK_SPACES = {
   writeDay: 0x7269_0003,
   /** held by the transaction of a file load: loads queue up behind each other */
   loads: 0x7269_0004,
+  /**
+   * held by the queue worker that works on a day's job, from the job's fetch until it is marked
+   * done, on a connection of its own: an active job whose day nobody holds this for belongs to a
+   * worker that died (storage/jobQueue.ts). Not scoreDay's key: the worker's scoreDay takes that
+   * one itself, and the job outlives the scoring by its completion.
+   */
+  dayJob: 0x7269_0005,
+  /** held in shared mode by every running `ridescan worker` for its lifetime: "workers exist" */
+  workers: 0x7269_0006,
 } as const;
 
 export type LockSpace = keyof typeof LOCK_SPACES;
@@ -34,6 +43,8 @@ export const LOCKS = {
   scoreDay: (isoDate: string): LockKey => ({ space: 'scoreDay', id: dayNumber(isoDate), label: `scoring of ${isoDate}` }),
   writeDay: (isoDate: string): LockKey => ({ space: 'writeDay', id: dayNumber(isoDate), label: `flag write of ${isoDate}` }),
   loads: (): LockKey => ({ space: 'loads', id: 0, label: 'file loads' }),
+  dayJob: (isoDate: string): LockKey => ({ space: 'dayJob', id: dayNumber(isoDate), label: `queued job of ${isoDate}` }),
+  workers: (): LockKey => ({ space: 'workers', id: 0, label: 'running workers' }),
 } as const;
 
 /**

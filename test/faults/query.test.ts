@@ -399,6 +399,9 @@ for (const makeTarget of targets) {
           const migrate = await runCli(['migrate'], env);
           expect(migrate.stderr).toBe('');
           expect(migrate.code).toBe(0);
+          // its tables are made; the job queue's schema is not, and the summary says what a DBA grants
+          expect(migrate.stdout).toMatch(new RegExp(`not installed\\s+job queue \\(pg-boss schema ${schema}_jobs\\): ${login} may not create schemas`));
+          expect(migrate.stdout).toMatch(new RegExp(`grant create on database "[^"]+" to "${login}"`));
           const run = await runCli(['query', 'select 1'], env);
           expect(run.code).toBe(3);
           expect(run.stderr).toMatch(/A database administrator runs, once:/);

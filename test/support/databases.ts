@@ -39,6 +39,8 @@ export async function createServerSchema(): Promise<{ url: string; drop(): Promi
     async drop() {
       const again = knexFactory({ client: 'pg', connection: serverUrl });
       await again.raw(`drop schema ${schema} cascade`);
+      // the job queue's schema beside it (storage/jobQueue.ts), when a test installed one
+      await again.raw(`drop schema if exists ${schema}_jobs cascade`);
       await again.destroy();
     },
   };

@@ -13,9 +13,12 @@ Environment:
   RIDESCAN_ALERT_COMMAND  a command line that \`schedule\` and \`backfill\` run with /bin/sh -c,
                   one JSON event on its stdin per event (run_failed, no_rides, drift, flag_rate);
                   killed after 10 s; its failure is logged and scoring goes on (default: unset)
+  RIDESCAN_WORKER_RECOVERY_SECONDS  a queued day left active this long by a worker that died
+                  (SIGKILL, power) is retried by a live \`ridescan worker\` (default 30)
 
 Exit codes:
   0  done
   1  the work failed (a failed run is recorded; the previous flags are intact)
   2  usage or configuration error: nothing was done
-  3  the database cannot be reached or its schema is not current (run \`ridescan migrate\`)`;
+  3  the database cannot be reached or its schema is not current (run \`ridescan migrate\`)
+  4  \`backfill --queue\` on a server where no \`ridescan worker\` is running: nothing was queued`;

@@ -1,6 +1,7 @@
 // Bring the configured database's schema up to date (migrations run under their advisory lock),
 // and with --time-zone fix its service time zone while it has no rides.
 import { migrateToLatest, type MigrationResult } from '../../storage/migrate.js';
+import { installJobQueue, type JobQueueInstall } from '../../storage/jobQueue.js';
 import { chooseServiceTimeZone, RidesInOtherZoneError, UnknownTimeZoneError, type ServiceTimeZone } from '../../storage/settings.js';
 import type { RidescanConfig } from '../config.js';
 import { ConfigError, UsageError } from '../errors.js';
@@ -10,6 +11,8 @@ export interface MigrateResult {
   results: MigrationResult[];
   database: string;
   timeZone: ServiceTimeZone;
+  /** pg-boss's schema for the per-day jobs, whether it was there before, and whether this login could install it */
+  jobQueue: JobQueueInstall;
 }
 
 export async function migrate(config: RidescanConfig, options: { timeZone?: string } = {}): Promise<MigrateResult> {
@@ -19,6 +22,8 @@ export async function migrate(config: RidescanConfig, options: { timeZone?: stri
   }
   return withDatabase(config, { requireSchema: false }, async (db) => {
     const results = await migrateToLatest(db);
+    // the job queue's schema too, so that `ridescan worker` needs no rights to create tables
+    const jobQueue = await installJobQueue(db, config.databaseUrl);
     if (wanted !== undefined) {
       try {
         await chooseServiceTimeZone(db, wanted);
@@ -34,6 +39,6 @@ export async function migrate(config: RidescanConfig, options: { timeZone?: stri
       }
     }
     const settings = await databaseSettings(config, db);
-    return { results, database: db.describe, timeZone: settings.timeZone };
+    return { results, database: db.describe, timeZone: settings.timeZone, jobQueue };
   });
 }

@@ -7,6 +7,9 @@ import cron from 'node-cron';
 import type { Database } from '../../storage/database.js';
 import type { DetectorParams } from '../../compute/detectOutliers.js';
 import { migrateToLatest } from '../../storage/migrate.js';
+import { installJobQueue } from '../../storage/jobQueue.js';
+import { LOCKS } from '../../storage/locks.js';
+import { openQueueOrExplain } from './worker.js';
 import type { RidescanConfig } from '../config.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -25,6 +28,15 @@ export interface NightlyTickOptions {
   shouldStop?: () => boolean;
   /** told each day's outcome and the days without rides (RIDESCAN_ALERT_COMMAND) */
   alerts?: Alerts;
+  /** on a server: the job queue, for ticks that find `ridescan worker` processes alive */
+  queue?: TickQueue;
+}
+
+/** What a tick needs of the job queue: whether workers are alive, and queueing days for them. */
+export interface TickQueue {
+  workersAlive(): Promise<boolean>;
+  /** queues the days (each at most once); returns how many were queued anew */
+  enqueue(days: string[], params: DetectorParams): Promise<number>;
 }
 
 /** A job the scheduler runs on every tick; defined in jobs/, wired in by the entry point. */
@@ -48,6 +60,26 @@ export interface SchedulerOptions {
   alerts?: Alerts;
 }
 
+/** The queue as a tick sees it; opened only when workers are alive, for the tick's enqueueing. */
+function tickQueue(db: Database, config: RidescanConfig, log: Logger): TickQueue {
+  return {
+    workersAlive: async () => (await db.lockHolders(LOCKS.workers())) > 0,
+    async enqueue(days, params) {
+      const queue = await openQueueOrExplain(db, config, log, false);
+      try {
+        let queued = 0;
+        for (const day of days) {
+          const { alreadyQueued } = await queue.send({ day, onlyIfNeeded: true, params: { ...params }, queuedBy: 'schedule' });
+          if (!alreadyQueued) queued++;
+        }
+        return queued;
+      } finally {
+        await queue.close();
+      }
+    },
+  };
+}
+
 export function validateCron(expression: string): void {
   if (!cron.validate(expression)) throw new UsageError(`--cron: '${expression}' is not a cron expression (for example '15 2 * * *')`);
 }
@@ -63,6 +95,10 @@ export async function runScheduler(options: SchedulerOptions): Promise<ExitCode>
   // then the zone the cron ticks in: the database's.
   const timeZone = await withDatabase(options.config, { requireSchema: false }, async (db) => {
     await migrateToLatest(db);
+    const queue = await installJobQueue(db, options.config.databaseUrl);
+    if (queue.notInstalled) {
+      log.warn({ schema: queue.schema, ...queue.notInstalled }, 'the job queue is not installed (this login may not create schemas): days are scored here, not by workers; see ridescan migrate');
+    }
     return (await databaseSettings(options.config, db)).timeZone.zone;
   });
   const tick = (): Promise<DayOutcome[]> =>
@@ -81,6 +117,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<ExitCode>
         log,
         shouldStop: () => stopping,
         alerts: options.alerts,
+        queue: db.profile.name === 'server' ? tickQueue(db, options.config, log) : undefined,
       });
     });
   const tickAndCount = async () => {

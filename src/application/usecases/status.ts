@@ -2,6 +2,7 @@
 // and the schedule's next tick.
 import cron from 'node-cron';
 import { dayOverview, type DayOverview } from '../../storage/dayStatus.js';
+import { queueOverview, type QueueOverview } from '../../storage/jobQueue.js';
 import type { ServiceTimeZone } from '../../storage/settings.js';
 import type { RidescanConfig } from '../config.js';
 import { withDatabase } from '../openDatabase.js';
@@ -16,6 +17,8 @@ export interface StatusReport {
   nextTick: string | null;
   /** every calendar day of the range, days without rides included */
   days: DayOverview[];
+  /** the per-day job queue (`ridescan worker`): queued, running and failed jobs */
+  queue: QueueOverview;
 }
 
 /**
@@ -25,7 +28,14 @@ export interface StatusReport {
 export async function status(config: RidescanConfig, range: (today: string) => { from: string; to: string }): Promise<StatusReport> {
   const report = await withDatabase(config, { requireSchema: true }, async (db, settings) => {
     const { from, to } = range(localDateOf(new Date(), settings.timeZone.zone));
-    return { database: db.describe, from, to, timeZone: settings.timeZone, days: await dayOverview(db, from, to, datesBetween(from, to)) };
+    return {
+      database: db.describe,
+      from,
+      to,
+      timeZone: settings.timeZone,
+      days: await dayOverview(db, from, to, datesBetween(from, to)),
+      queue: await queueOverview(db),
+    };
   });
   // a task only knows its next run once scheduled; it is destroyed before it could fire
   const probe = cron.schedule(config.cron, () => {}, { timezone: report.timeZone.zone });

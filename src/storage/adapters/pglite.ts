@@ -34,7 +34,8 @@ export async function openPglite(dataDir: string | undefined, dataDirWaitMs: num
     connection: () => ({ pglite }) as object,
   });
   const connectionOf = async (trx: Knex.Transaction) => (await trx.client.acquireConnection()) as PGlite;
-  const held = new Set<string>();
+  // lock name -> holders: one for an exclusive lock, any number for a shared one
+  const held = new Map<string, { shared: boolean; holders: number }>();
   return {
     profile: BACKEND_PROFILES.embedded,
     knex,
@@ -50,10 +51,39 @@ export async function openPglite(dataDir: string | undefined, dataDirWaitMs: num
     async tryLock(key: LockKey): Promise<ReleaseLock | null> {
       const name = lockArgs(key).join(':');
       if (held.has(name)) return null;
-      held.add(name);
+      held.set(name, { shared: false, holders: 1 });
       return async () => {
         held.delete(name);
       };
+    },
+    async holdShared(key: LockKey): Promise<ReleaseLock> {
+      const name = lockArgs(key).join(':');
+      const entry = held.get(name) ?? { shared: true, holders: 0 };
+      if (!entry.shared) throw new Error(`${key.label} is held exclusively`);
+      entry.holders++;
+      held.set(name, entry);
+      let released = false;
+      return async () => {
+        if (released) return;
+        released = true;
+        if (--entry.holders === 0) held.delete(name);
+      };
+    },
+    lockHolders: async (key) => held.get(lockArgs(key).join(':'))?.holders ?? 0,
+    // Through knex's pool of one: a statement sent straight to PGlite while a knex transaction is
+    // open would run inside it (PGlite is one session), and an error there would abort it.
+    async executeSql(text, values) {
+      const connection = (await knex.client.acquireConnection()) as PGlite;
+      try {
+        if (values === undefined || values.length === 0) {
+          // pg-boss sends its DDL as one multi-statement text: exec runs it, the last result answers
+          const results = await connection.exec(text);
+          return results[results.length - 1] ?? { rows: [] };
+        }
+        return await connection.query(text, values);
+      } finally {
+        await knex.client.releaseConnection(connection);
+      }
     },
     // One connection: a waiting session lock could only deadlock the single-connection pool.
     withLock: (_key, fn) => fn(),

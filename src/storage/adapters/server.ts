@@ -6,7 +6,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { BACKEND_PROFILES, DatabaseUnavailableError, redactUrl, type Database, type ReleaseLock } from '../database.js';
-import { lockArgs, SPACE_SQL_1, type LockKey } from '../locks.js';
+import { lockArgs, SPACE_SQL, SPACE_SQL_1, type LockKey } from '../locks.js';
 
 // bigint (int8) and numeric as JS numbers: run ids and counts stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -68,6 +68,11 @@ export async function openServer(url: string): Promise<Database> {
       await pipeline(Readable.from([data]), sink);
     },
     tryLock: (key) => tryLockOnOwnConnection(url, key),
+    holdShared: (key) => holdSharedOnOwnConnection(url, key),
+    async lockHolders(key) {
+      const { rows } = await knex.raw(LOCK_HOLDERS, lockArgs(key));
+      return Number(rows[0].holders);
+    },
     async withLock(key, fn) {
       const connection = (await knex.client.acquireConnection()) as pg.ClientBase;
       try {
@@ -88,6 +93,38 @@ export async function openServer(url: string): Promise<Database> {
   };
 }
 
+// Sessions of this database holding an advisory lock of two int4 keys: pg_locks shows the keys as
+// unsigned oids (classid, objid) with objsubid 2. Readable by every role.
+const LOCK_HOLDERS = `select count(*)::int as holders from pg_locks
+  where locktype = 'advisory' and granted and objsubid = 2
+    and database = (select oid from pg_database where datname = current_database())
+    and classid = ((${SPACE_SQL}::int8 & 4294967295)::oid)
+    and objid = ((?::int4::int8 & 4294967295)::oid)`;
+
+// A lock's session is idle while it holds the lock, so client_connection_check_interval never
+// looks at it: a holder whose machine lost power would keep the lock until the server's TCP
+// keepalive gave up on it (2 hours by the usual OS default). Probing after 10 s idle, every 5 s, 3
+// times, the server ends such a session in about 25 s, and the lock with it (ignored on a Unix
+// socket, where a dead peer is seen at once).
+const LOCK_SESSION_SETUP = `select set_config('tcp_keepalives_idle', '10', false),
+  set_config('tcp_keepalives_interval', '5', false), set_config('tcp_keepalives_count', '3', false)`;
+
+async function holdSharedOnOwnConnection(url: string, key: LockKey): Promise<ReleaseLock> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await client.query(LOCK_SESSION_SETUP);
+    await client.query(`select pg_advisory_lock_shared(${SPACE_SQL_1}, $2)`, lockArgs(key));
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw error;
+  }
+  return async () => {
+    await client.end().catch(() => {});
+  };
+}
+
 async function tryLockOnOwnConnection(url: string, key: LockKey): Promise<ReleaseLock | null> {
   const client = new pg.Client({ connectionString: url });
   // A client with no 'error' listener turns a server restart into an uncaught exception that
@@ -96,6 +133,7 @@ async function tryLockOnOwnConnection(url: string, key: LockKey): Promise<Releas
   client.on('error', () => {});
   await client.connect();
   try {
+    await client.query(LOCK_SESSION_SETUP);
     const { rows } = await client.query(`select pg_try_advisory_lock(${SPACE_SQL_1}, $2) as locked`, lockArgs(key));
     if (!rows[0].locked) {
       await client.end();

@@ -6,8 +6,7 @@ import { addDetectorOptions, detectorParamsFromFlags } from '../detectorOptions.
 import { logSink } from '../context.js';
 import { EXIT, UsageError } from '../../errors.js';
 import { formatTable } from '../format/table.js';
-import type { BackfillProgress } from '../../usecases/backfill.js';
-import type { DayOutcome } from '../../usecases/scoreDay.js';
+import type { BackfillProgress, DayResult } from '../../usecases/backfill.js';
 
 /** Ten years of days: a range past this is a typo, and its plan alone would fill the memory. */
 const MAX_RANGE_DAYS = 3660;
@@ -22,6 +21,7 @@ interface BackfillFlags {
   concurrency: number;
   dryRun?: boolean;
   json?: boolean;
+  queue?: boolean;
   [flag: string]: unknown;
 }
 
@@ -39,6 +39,11 @@ export function register(program: Command, context: CommandContext): void {
       .option('--only-missing', 'only days without a succeeded run')
       .option('--stale', 'only days whose flags went stale (rides arrived after scoring); with --only-missing, days that are either')
       .addOption(new Option('--concurrency <n>', 'days scored at once (a server only; the embedded database does one at a time)').argParser(parseConcurrency).default(1))
+      .option(
+        '--queue',
+        'queue one job per day for `ridescan worker` processes and follow them to the end (same results and exit codes); ' +
+          `on a server with no worker running, nothing is queued and the exit code is ${EXIT.noWorker}; on the embedded database a worker runs in this process`,
+      )
       .option('--dry-run', 'list what would be done, change nothing')
       .option('--json', 'print the results as JSON'),
   )
@@ -70,7 +75,11 @@ export function register(program: Command, context: CommandContext): void {
       const onSignal = () => {
         stopping = true;
         bar?.stop();
-        io.err('\nstopping after the days in progress; run again with --only-missing to finish');
+        io.err(
+          options.queue && config.databaseUrl
+            ? '\nstopping: no longer following; the queued days stay queued and the workers score them (`ridescan status` shows the queue)'
+            : '\nstopping after the days in progress; run again with --only-missing to finish',
+        );
       };
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
@@ -81,6 +90,7 @@ export function register(program: Command, context: CommandContext): void {
           { from: options.from, to: options.to, onlyMissing: options.onlyMissing === true, stale: options.stale === true },
           {
             dryRun: options.dryRun === true,
+            queue: options.queue === true,
             params,
             concurrency: options.concurrency,
             onlyIfNeeded: options.onlyMissing === true || options.stale === true,
@@ -111,10 +121,14 @@ export function register(program: Command, context: CommandContext): void {
       }
       printResults(io, outcomes, (performance.now() - started) / 1000, options.json === true);
       if (outcomes.some((o) => o.status === 'failed')) context.setExitCode(EXIT.failed);
+      else if (result.workersGone) {
+        io.err(`ridescan: no worker is running any more: the days marked 'still queued' wait in the queue; start \`ridescan worker\``);
+        context.setExitCode(EXIT.noWorker);
+      }
     });
 }
 
-function printResults(io: Io, outcomes: DayOutcome[], seconds: number, json: boolean): void {
+function printResults(io: Io, outcomes: DayResult[], seconds: number, json: boolean): void {
   const succeeded = outcomes.filter((o) => o.status === 'succeeded');
   const rides = sum(succeeded.map((o) => (o.status === 'succeeded' ? o.run.rides : 0)));
   const totals = {

@@ -17,8 +17,18 @@ export function register(program: Command, context: CommandContext): void {
     .addHelpText('after', ENVIRONMENT_HELP)
     .action(async (options: { timeZone?: string }) => {
       const { migrate } = await import('../../usecases/migrate.js');
-      const { results, database, timeZone } = await migrate(context.config(), { timeZone: options.timeZone });
+      const { results, database, timeZone, jobQueue } = await migrate(context.config(), { timeZone: options.timeZone });
       for (const r of results) context.io.out(`${r.status.padEnd(15)}  ${r.name}`);
+      if (jobQueue.notInstalled) {
+        // not an error: detect, backfill and schedule work without the queue; worker and --queue say it is missing
+        const { database: name, login } = jobQueue.notInstalled;
+        context.io.out(
+          `${'not installed'.padEnd(15)}  job queue (pg-boss schema ${jobQueue.schema}): ${login} may not create schemas in database ${name}; ` +
+            `ridescan worker and backfill --queue need it. A database administrator runs, once: grant create on database "${name}" to "${login}"; then ridescan migrate again`,
+        );
+      } else {
+        context.io.out(`${(jobQueue.was === 'absent' ? 'applied' : 'current').padEnd(15)}  job queue (pg-boss schema ${jobQueue.schema})`);
+      }
       context.io.out(`schema current on ${database}`);
       context.io.out(`service time zone: ${describeTimeZone(timeZone)}`);
     });

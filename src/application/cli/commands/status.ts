@@ -7,6 +7,7 @@ import { describeTimeZone } from '../format/timeZone.js';
 import { UsageError } from '../../errors.js';
 import { addDays } from '../../serviceDays.js';
 import type { DayOverview } from '../../../storage/dayStatus.js';
+import type { QueueOverview } from '../../../storage/jobQueue.js';
 
 /**
  * A hundred years of days. Not a policy but memory: every day of the range is an object held and
@@ -56,6 +57,7 @@ export function register(program: Command, context: CommandContext): void {
               to: report.to,
               timeZone: report.timeZone,
               nextTick: report.nextTick,
+              queue: report.queue,
               neverScored,
               stale,
               // date and status for scripts; the DayStatus fields (day, state, ...) as before
@@ -90,7 +92,17 @@ export function register(program: Command, context: CommandContext): void {
       out(`stale:        ${stale.length ? stale.join(', ') : 'none'}`);
       out(`empty:        ${empty} of ${days.length} days have no rides loaded`);
       out(`next tick:    ${report.nextTick ?? 'none'} (RIDESCAN_CRON '${config.cron}' in ${report.timeZone.zone})`);
+      out(`job queue:    ${describeQueue(report.queue)}`);
+      for (const job of report.queue.failedJobs) {
+        out(`  failed ${job.day}${job.failedAt ? ` at ${job.failedAt.toISOString().slice(0, 19).replace('T', ' ')} UTC` : ''}: ${job.error}`);
+      }
     });
+}
+
+function describeQueue(q: QueueOverview): string {
+  if (!q.installed) return 'not installed (`ridescan migrate` installs it, for `ridescan worker` and `backfill --queue`)';
+  const failed = q.failed > q.failedJobs.length ? `${q.failed} failed (the latest ${q.failedJobs.length} below)` : `${q.failed} failed`;
+  return `${q.queued} queued, ${q.running} running, ${failed}`;
 }
 
 function topReasons(d: DayOverview): string {
