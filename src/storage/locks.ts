@@ -13,6 +13,8 @@ export const LOCK_SPACES = {
   writeDay: 0x7269_0003,
   /** held by the transaction of a file load: loads queue up behind each other */
   loads: 0x7269_0004,
+  /** held by the transaction that creates or drops rides' day partitions (ridePartitions.ts) */
+  partitions: 0x7269_0005,
 } as const;
 
 export type LockSpace = keyof typeof LOCK_SPACES;
@@ -34,6 +36,7 @@ export const LOCKS = {
   scoreDay: (isoDate: string): LockKey => ({ space: 'scoreDay', id: dayNumber(isoDate), label: `scoring of ${isoDate}` }),
   writeDay: (isoDate: string): LockKey => ({ space: 'writeDay', id: dayNumber(isoDate), label: `flag write of ${isoDate}` }),
   loads: (): LockKey => ({ space: 'loads', id: 0, label: 'file loads' }),
+  partitions: (): LockKey => ({ space: 'partitions', id: 0, label: 'rides partitions' }),
 } as const;
 
 /**
