@@ -171,7 +171,7 @@ async function scoreDayWithRetries(db: Database, day: string, options: ScoreDayO
     try {
       if (options.onlyIfNeeded) {
         const [status] = await dayStatuses(db, day, day);
-        if (!status || status.state === 'scored' || status.state === 'no rides') {
+        if (!status || status.state === 'scored' || status.state === 'no rides' || status.state === 'pruned') {
           log?.info({ day }, status?.state === 'scored' ? 'skipped: already scored by another process' : 'skipped: no rides');
           return { day, status: 'skipped', why: status?.state === 'scored' ? 'already scored' : 'no rides' };
         }
