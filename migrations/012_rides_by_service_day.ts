@@ -19,12 +19,26 @@
 // transaction. The views on rides (ride_outliers, ride_flag_explanations) are made again from the
 // earlier migrations' SQL, and the reader role's grants given again (migration 006).
 //
-// Planning cost, measured with one day's read (`select ... from rides where service_date = '…'`,
-// plan-time pruning) on a database of N one-ride days (test/storage/ridePartitions.test.ts prints
-// nothing; the figures come from scripts run by hand, see docs/schema.md):
-//   server (PostgreSQL 15): 400 partitions, planning 0.2-0.4 ms for the one-day read
-//   PGlite: 400 partitions, planning ~1-2 ms
-// (figures filled in docs/schema.md with the commands that produced them).
+// Planning cost, measured (EXPLAIN ANALYZE's "Planning Time", median of 7, in a database with N
+// day partitions of 20 rides; see docs/schema.md for the command):
+//                                      N = 1     N = 400   N = 1,500
+//   one day's read       server          0.06 ms   0.06 ms   0.06 ms
+//                        PGlite          0.09 ms   0.17 ms   0.11 ms
+//   ride_flag_explanations, one day      server 0.8-1.0 ms, PGlite 1.3-8 ms whatever N
+//   14 days (status)     server                    0.45 ms   0.42 ms
+//                        PGlite                    4.4 ms    2.8 ms
+//   by ride_id alone     server                    12 ms     67 ms      (what the loader no longer does)
+//                        PGlite                    20 ms     162 ms
+//   count(*) of all      server                              50 ms
+//                        PGlite                              103 ms
+// A query that names its days plans as fast as before; one that reads every day pays ~35-70 µs
+// per partition to plan and takes a lock per partition (and index) until it ends. Making a day's
+// partition costs ~10-15 ms, once per day.
+//
+// The migration makes a partition for every day of the old table in its one transaction, four
+// locks each until COMMIT: on a server with the default lock table (max_locks_per_transaction 64
+// × max_connections 100) a database of more than ~1,400 days fails with "out of shared memory";
+// the error then says to raise max_locks_per_transaction for the migration.
 //
 // down reverses it: one plain table again (ride_id primary key, as 001 and 002 made it). It fails
 // on a unique violation if a ride id is on two days (a company correction that moved a ride by
@@ -149,6 +163,19 @@ async function rebuildRides(knex: Knex, create: string, afterCreate: string[], p
 }
 
 export async function up(knex: Knex): Promise<void> {
+  try {
+    await upInTransaction(knex);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '53200') throw error;
+    throw new Error(
+      `migration 012 makes one partition per service day in one transaction, and the server's lock table is too small for this database's days ` +
+        `(${(error as Error).message}): raise max_locks_per_transaction so that it times max_connections exceeds 4 locks per day with rides ` +
+        `and what other sessions hold (e.g. 256 at 100 connections for up to ~5,000 days), restart the server, and migrate again; nothing was changed`,
+    );
+  }
+}
+
+async function upInTransaction(knex: Knex): Promise<void> {
   await rebuildRides(
     knex,
     `create table rides_by_day (${COLUMNS},

@@ -27,6 +27,10 @@ export interface PrunedDay {
 export interface PruneResult {
   /** days strictly before this one */
   before: string;
+  /** and strictly after this one, when given (the days a previous part of the prune took) */
+  after: string | null;
+  /** days before `before` left for another transaction (more than maxDays of them) */
+  more: boolean;
   /** the days with a partition before `before`, in date order, with their rides */
   days: PrunedDay[];
   rides: number;
@@ -44,8 +48,18 @@ const SCORING_NOW = `select to_char(d, 'YYYY-MM-DD') as day
   where not pg_try_advisory_xact_lock(${SPACE_SQL}, (d - date '1970-01-01')::int4)`;
 
 // The rides of each day to drop, counted for the record (an index-only count per partition).
-const RIDES_BEFORE = `select to_char(service_date, 'YYYY-MM-DD') as day, count(*) as rides
-  from rides where service_date < ?::date group by service_date`;
+// Bindings: the days.
+const RIDES_OF_DAYS = `select to_char(service_date, 'YYYY-MM-DD') as day, count(*) as rides
+  from rides where service_date = any (?::date[]) group by service_date`;
+
+/**
+ * The most days one transaction drops. Each dropped partition holds four locks until COMMIT (the
+ * table, its primary key index, its TOAST table and index); the server's shared lock table has
+ * max_locks_per_transaction × max_connections slots (64 × 100 by default), and a prune of 1,400
+ * days in one transaction ran out of them ("out of shared memory", measured on PostgreSQL 15 and
+ * PGlite). A longer prune is several transactions of this many days, each recorded.
+ */
+export const PRUNE_DAYS_PER_TRANSACTION = 250;
 
 /**
  * Dropping a partition takes an ACCESS EXCLUSIVE lock on rides: it waits for the statements
@@ -55,24 +69,34 @@ const RIDES_BEFORE = `select to_char(service_date, 'YYYY-MM-DD') as day, count(*
 const LOCK_TIMEOUT_MS = 10_000;
 
 /**
- * Drops the partitions of the days before `before`, in one transaction under the load lock (no
- * load, simulated insert or zone change writes rides meanwhile) and the scoring locks of those
- * days (a day being scored makes it refuse: ScoringInProgressError, nothing dropped). Without
- * `apply` it only counts (applied: false).
+ * Drops the partitions of the oldest days before `before` (after `after` when given), at most
+ * `maxDays` of them, in one transaction under the load lock (no load, simulated insert or zone
+ * change writes rides meanwhile) and the scoring locks of those days (a day being scored makes it
+ * refuse: ScoringInProgressError, nothing dropped). `more` says whether days before `before` were
+ * left for another call. Without `apply` it only counts (applied: false).
  */
-export async function pruneDaysBefore(db: Database, before: string, options: { apply: boolean }): Promise<PruneResult> {
+export async function pruneDaysBefore(
+  db: Database,
+  before: string,
+  options: { apply: boolean; after?: string; maxDays?: number },
+): Promise<PruneResult> {
+  const after = options.after ?? null;
+  const maxDays = options.maxDays ?? PRUNE_DAYS_PER_TRANSACTION;
   return db.knex.transaction(async (trx) => {
     await lockInTransaction(trx, LOCKS.loads());
     await lockInTransaction(trx, LOCKS.partitions());
-    const partitions = (await listDayPartitions(trx)).filter((p) => p.day < before);
+    const all = (await listDayPartitions(trx)).filter((p) => p.day < before && (after === null || p.day > after));
+    const partitions = all.slice(0, maxDays);
+    const more = all.length > partitions.length;
+    const dayList = `{${partitions.map((p) => p.day).join(',')}}`;
     const counted = new Map(
-      ((await trx.raw(RIDES_BEFORE, [before])).rows as { day: string; rides: string | number }[]).map((r) => [r.day, Number(r.rides)]),
+      ((await trx.raw(RIDES_OF_DAYS, [dayList])).rows as { day: string; rides: string | number }[]).map((r) => [r.day, Number(r.rides)]),
     );
     const days = partitions.map((p) => ({ day: p.day, rides: counted.get(p.day) ?? 0 }));
     const rides = days.reduce((n, d) => n + d.rides, 0);
-    if (!options.apply || days.length === 0) return { before, days, rides, applied: options.apply, pruneId: null };
+    const result = { before, after, more, days, rides, applied: options.apply, pruneId: null };
+    if (!options.apply || days.length === 0) return result;
 
-    const dayList = `{${days.map((d) => d.day).join(',')}}`;
     const busy = ((await trx.raw(SCORING_NOW, [dayList, LOCK_SPACES.scoreDay])).rows as { day: string }[]).map((r) => r.day);
     if (busy.length > 0) throw new ScoringInProgressError(busy);
 
@@ -88,6 +112,6 @@ export async function pruneDaysBefore(db: Database, before: string, options: { a
     const [{ id }] = await trx('prunes')
       .insert({ before, days: trx.raw('?::date[]', [dayList]), rides_dropped: rides, hostname: hostname(), pid: process.pid })
       .returning('id');
-    return { before, days, rides, applied: true, pruneId: Number(id) };
+    return { ...result, pruneId: Number(id) };
   });
 }

@@ -10,6 +10,8 @@ import { runCli } from '../../support/runCli.js';
 import { LOCKS } from '../../../src/storage/locks.js';
 import { listDayPartitions } from '../../../src/storage/ridePartitions.js';
 import type { Database } from '../../../src/storage/database.js';
+import { prune } from '../../../src/application/usecases/prune.js';
+import { resolveConfig } from '../../../src/application/config.js';
 
 const DAYS = ['2021-07-01', '2021-07-02', '2021-07-03'];
 const RIDES_PER_DAY = 300;
@@ -112,7 +114,7 @@ describe.each(processTargets)('ridescan prune on $name', (target) => {
     expect(after.runs).toBe(before.runs);
     expect(after.loads).toBe(before.loads);
     expect(after.prunes).toEqual([{ before: '2021-07-03', days: '{2021-07-01,2021-07-02}', rides_dropped: 2 * RIDES_PER_DAY, by_user: expect.any(String) }]);
-    expect(result.pruneId).toBeGreaterThan(0);
+    expect(result.pruneIds).toHaveLength(1);
 
     const status = JSON.parse((await runCli(['status', '--from', '2021-07-01', '--to', '2021-07-03', '--json'], env())).stdout) as {
       days: { date: string; status: string; rides: number; lastRun: { status: string } | null }[];
@@ -143,5 +145,18 @@ describe.each(processTargets)('ridescan prune on $name', (target) => {
     expect((await runCli(['detect', '--date', '2021-07-01'], env())).code).toBe(0);
     const status = JSON.parse((await runCli(['status', '--from', '2021-07-01', '--to', '2021-07-01', '--json'], env())).stdout);
     expect(status.days[0]).toMatchObject({ status: 'scored', rides: RIDES_PER_DAY });
+  });
+
+  it('a prune of more days than one transaction takes is several, oldest first, each recorded', async () => {
+    const before = await withDb(environment, counts);
+    const summary = await prune(resolveConfig(env()), '2021-07-03', { apply: true, daysPerTransaction: 1 });
+    expect(summary.days).toEqual([{ day: '2021-07-01', rides: RIDES_PER_DAY }, { day: '2021-07-02', rides: RIDES_PER_DAY }]);
+    expect(summary.pruneIds).toHaveLength(2);
+    const after = await withDb(environment, counts);
+    expect(after.byDay).toEqual({ '2021-07-03': RIDES_PER_DAY });
+    expect(after.prunes.slice(before.prunes.length).map((p) => [p.days, p.rides_dropped])).toEqual([
+      ['{2021-07-01}', RIDES_PER_DAY],
+      ['{2021-07-02}', RIDES_PER_DAY],
+    ]);
   });
 });

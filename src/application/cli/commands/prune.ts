@@ -2,7 +2,7 @@
 // before a day, keeping their run history.
 import type { Command } from 'commander';
 import { ENVIRONMENT_HELP, parseDate, type CommandContext } from '../options.js';
-import type { PruneResult } from '../../../storage/prunes.js';
+import type { PruneSummary } from '../../usecases/prune.js';
 
 const int = new Intl.NumberFormat('en-US');
 const SHOWN_DAYS = 10;
@@ -12,7 +12,7 @@ Each service day's rides are a partition of the rides table: pruning drops the p
 days before --before in one transaction (no row-by-row delete). The run history stays:
 detection_runs, loads, ride_rejects and zone_pair_baseline keep their rows, so \`runs\` still lists
 the pruned days' runs, \`status\` shows them as pruned, and later days' baselines still count them.
-Each prune is recorded in the prunes table. A day being scored is not dropped: the prune refuses
+Each prune is recorded in the prunes table (one row per transaction of at most 250 days). A day being scored is not dropped: the prune refuses
 and drops nothing. Loading a pruned day's file again brings its rides back, to be scored again.
 Without --yes it only says what it would drop.`;
 
@@ -32,13 +32,13 @@ export function register(program: Command, context: CommandContext): void {
     });
 }
 
-function formatPrune(result: PruneResult & { database: string }): string {
+function formatPrune(result: PruneSummary): string {
   const { days } = result;
   if (days.length === 0) return `nothing to prune: no service day before ${result.before} has rides on ${result.database}`;
   const span = `${days.length} day(s), ${days[0].day} to ${days[days.length - 1].day}`;
   const lines = [
     result.applied
-      ? `pruned ${span}: ${int.format(result.rides)} rides dropped (prune #${result.pruneId}); their runs, loads and baselines kept`
+      ? `pruned ${span}: ${int.format(result.rides)} rides dropped (${result.pruneIds.map((id) => `prune #${id}`).join(', ')}); their runs, loads and baselines kept`
       : `would prune ${span}: ${int.format(result.rides)} rides (dry run: nothing changed; run again with --yes)`,
   ];
   for (const d of days.slice(0, SHOWN_DAYS)) lines.push(`  ${d.day}  ${int.format(d.rides)} rides`);
