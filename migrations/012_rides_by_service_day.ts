@@ -37,7 +37,8 @@
 //
 // The migration makes a partition for every day of the old table in its one transaction, four
 // locks each until COMMIT: on a server with the default lock table (max_locks_per_transaction 64
-// × max_connections 100) a database of more than ~1,400 days fails with "out of shared memory";
+// × max_connections 100) a database of around 1,500 days fails with "out of shared memory" (1,500
+// did here, PostgreSQL 15);
 // the error then says to raise max_locks_per_transaction for the migration.
 //
 // down reverses it: one plain table again (ride_id primary key, as 001 and 002 made it). It fails
