@@ -2,9 +2,8 @@
 // run flagged them and when, and the pickup / dropoff zones by name where the rides carry them.
 import type { Knex } from 'knex';
 
-export async function up(knex: Knex): Promise<void> {
-  await knex.raw(`
-    create view ride_outliers as
+/** The view's query (migration 012 makes the view again over the partitioned rides). */
+export const RIDE_OUTLIERS_SQL = `
     select r.service_date,
            r.ride_id,
            r.taxi_id,
@@ -28,9 +27,12 @@ export async function up(knex: Knex): Promise<void> {
     left join detection_runs run on run.id = r.detection_run_id
     left join zones pz on pz.location_id = r.pickup_zone_id
     left join zones dz on dz.location_id = r.dropoff_zone_id
-    where r.is_outlier`);
-  await knex.raw(`comment on view ride_outliers is
-    'rides flagged as outliers: rule flags (invalid_*, non_finite; no score) and DBSCAN flags (noise, small_cluster; score = distance to normal traffic in eps)'`);
+    where r.is_outlier`;
+export const RIDE_OUTLIERS_COMMENT = `'rides flagged as outliers: rule flags (invalid_*, non_finite; no score) and DBSCAN flags (noise, small_cluster; score = distance to normal traffic in eps)'`;
+
+export async function up(knex: Knex): Promise<void> {
+  await knex.raw(`create view ride_outliers as ${RIDE_OUTLIERS_SQL}`);
+  await knex.raw(`comment on view ride_outliers is ${RIDE_OUTLIERS_COMMENT}`);
 }
 
 export async function down(knex: Knex): Promise<void> {

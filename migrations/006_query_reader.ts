@@ -22,8 +22,8 @@ export const QUERY_OWNER_ROLE = 'ridescan_query_owner';
 export const READ_FUNCTION = 'ridescan_read';
 /** what the operations team may read; a migration that adds such a table or view adds it here */
 export const READER_RELATIONS = ['rides', 'ride_outliers', 'detection_runs', 'loads', 'ride_rejects', 'zones'];
-/** granted by later migrations (008: ride_flag_explanations, 009: settings, 010: zone_pair_baseline); a DBA's setup statements grant them too */
-export const LATER_READER_RELATIONS = ['ride_flag_explanations', 'settings', 'zone_pair_baseline'];
+/** granted by later migrations (008: ride_flag_explanations, 009: settings, 010: zone_pair_baseline, 012: prunes); a DBA's setup statements grant them too */
+export const LATER_READER_RELATIONS = ['ride_flag_explanations', 'settings', 'zone_pair_baseline', 'prunes'];
 
 // Returns at most max_rows + 1 rows (the extra one says "there is more"), so a capped query
 // stops the statement instead of materialising all of it; each row is the record's text form,

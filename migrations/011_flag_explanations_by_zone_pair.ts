@@ -76,12 +76,14 @@ export const VIEW_SQL = `
            e.dropoff_zone_id
     from explained e`;
 
+/** the view's comment (migration 012 makes the view again over the partitioned rides) */
+export const VIEW_COMMENT = `'every flagged ride with what was expected of it: for a ride between two zones with trips between them in the trailing ${EXPLANATION_BASELINE_DAYS} days'' zone-pair baseline, their geometric mean distance and duration; otherwise the median distance and duration of the day''s normal rides in its distance band (of all normal rides of the day when the band has none); and how far it is from them'`;
+
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`create index ${PAIR_INDEX} on zone_pair_baseline (pickup_zone_id, dropoff_zone_id, service_date)`);
   // replace, not drop and create: a reader's grant and any view built on this one stay
   await knex.raw(`create or replace view ${FLAG_EXPLANATIONS_VIEW} as ${VIEW_SQL}`);
-  await knex.raw(`comment on view ${FLAG_EXPLANATIONS_VIEW} is
-    'every flagged ride with what was expected of it: for a ride between two zones with trips between them in the trailing ${EXPLANATION_BASELINE_DAYS} days'' zone-pair baseline, their geometric mean distance and duration; otherwise the median distance and duration of the day''s normal rides in its distance band (of all normal rides of the day when the band has none); and how far it is from them'`);
+  await knex.raw(`comment on view ${FLAG_EXPLANATIONS_VIEW} is ${VIEW_COMMENT}`);
   // The reader role of migration 006, when the migrating user could create it (as 008 grants it).
   await grantToReader(knex, FLAG_EXPLANATIONS_VIEW);
 }

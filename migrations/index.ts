@@ -12,6 +12,7 @@ import * as m008 from './008_flag_explanations.js';
 import * as m009 from './009_settings.js';
 import * as m010 from './010_zone_pair_baseline.js';
 import * as m011 from './011_flag_explanations_by_zone_pair.js';
+import * as m012 from './012_rides_by_service_day.js';
 
 export interface Migration {
   name: string;
@@ -31,4 +32,5 @@ export const migrations: Migration[] = [
   { name: '009_settings', ...m009 },
   { name: '010_zone_pair_baseline', ...m010 },
   { name: '011_flag_explanations_by_zone_pair', ...m011 },
+  { name: '012_rides_by_service_day', ...m012 },
 ];

@@ -26,6 +26,7 @@ const COMMANDS: { name: string; summary: string; load(): Promise<CommandModule> 
   { name: 'schedule', summary: 'run the nightly job on RIDESCAN_CRON, catching up on missing and stale days', load: () => import('./cli/commands/schedule.js') },
   { name: 'backfill', summary: 'score every service day of a range, with a result per day', load: () => import('./cli/commands/backfill.js') },
   { name: 'worker', summary: 'score queued days (backfill --queue, schedule) until SIGTERM; run any number of them against a server', load: () => import('./cli/commands/worker.js') },
+  { name: 'prune', summary: 'drop the rides of the service days before a day, keeping their run history', load: () => import('./cli/commands/prune.js') },
   { name: 'status', summary: 'where recent service days stand: last run, never scored, stale', load: () => import('./cli/commands/status.js') },
   { name: 'runs', summary: 'the run history, newest first', load: () => import('./cli/commands/runs.js') },
   { name: 'query', summary: 'run one read-only SQL query and print the rows', load: () => import('./cli/commands/query.js') },

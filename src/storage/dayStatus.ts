@@ -27,6 +27,7 @@ const DAY_STATUS = `with ride_days as (
     group by service_date
   )
   select to_char(d.service_date, 'YYYY-MM-DD') as day, d.rides, d.unscored, d.outliers,
+    d.rides = 0 and exists (select 1 from prunes p where d.service_date = any (p.days)) as pruned,
     lr.id as last_run_id, lr.status as last_status, lr.started_at as last_started_at,
     lr.finished_at as last_finished_at, lo.id as last_succeeded_run_id
   from days d
@@ -35,7 +36,7 @@ const DAY_STATUS = `with ride_days as (
   order by d.service_date`;
 
 
-export type DayState = 'never scored' | 'stale' | 'scored' | 'no rides';
+export type DayState = 'never scored' | 'stale' | 'scored' | 'no rides' | 'pruned';
 
 export interface DayStatus {
   day: string;
@@ -47,7 +48,8 @@ export interface DayStatus {
   lastSucceededRunId: number | null;
   /**
    * never scored: rides, no succeeded run; stale: scored, then given rides no run has scored;
-   * no rides: a run found the day empty (and it still is)
+   * no rides: a run found the day empty (and it still is); pruned: `ridescan prune` dropped its
+   * rides (and none was loaded since), its runs kept
    */
   state: DayState;
 }
@@ -61,6 +63,7 @@ export async function dayStatuses(db: Database, from: string, to: string): Promi
       rides: string | number;
       unscored: string | number;
       outliers: string | number;
+      pruned: boolean;
       last_run_id: string | number | null;
       last_status: string | null;
       last_started_at: Date | string | null;
@@ -85,7 +88,7 @@ export async function dayStatuses(db: Database, from: string, to: string): Promi
               finishedAt: r.last_finished_at === null ? null : new Date(r.last_finished_at),
             },
       lastSucceededRunId,
-      state: Number(r.rides) === 0 ? 'no rides' : lastSucceededRunId === null ? 'never scored' : unscoredRides > 0 ? 'stale' : 'scored',
+      state: Number(r.rides) === 0 ? (r.pruned ? 'pruned' : 'no rides') : lastSucceededRunId === null ? 'never scored' : unscoredRides > 0 ? 'stale' : 'scored',
     };
   });
 }

@@ -22,6 +22,8 @@ export const LOCK_SPACES = {
   dayJob: 0x7269_0005,
   /** held in shared mode by every running `ridescan worker` for its lifetime: "workers exist" */
   workers: 0x7269_0006,
+  /** held by the transaction that creates or drops rides' day partitions (ridePartitions.ts) */
+  partitions: 0x7269_0007,
 } as const;
 
 export type LockSpace = keyof typeof LOCK_SPACES;
@@ -45,6 +47,7 @@ export const LOCKS = {
   loads: (): LockKey => ({ space: 'loads', id: 0, label: 'file loads' }),
   dayJob: (isoDate: string): LockKey => ({ space: 'dayJob', id: dayNumber(isoDate), label: `queued job of ${isoDate}` }),
   workers: (): LockKey => ({ space: 'workers', id: 0, label: 'running workers' }),
+  partitions: (): LockKey => ({ space: 'partitions', id: 0, label: 'rides partitions' }),
 } as const;
 
 /**

@@ -3,7 +3,8 @@
 //
 // Rides go straight into rides by binary COPY, 25,000 at a time, while the reader parses the
 // next batch. COPY cannot skip rides already present, so each batch first asks which of its ids
-// exist and leaves those out. Staging the rows and running INSERT … SELECT … ON CONFLICT DO
+// exist (on the ride's service day or a day beside it: see PRESENT_IN_RANGE) and leaves those out.
+// COPY into the partitioned rides routes each row to its day's partition, made first when missing. Staging the rows and running INSERT … SELECT … ON CONFLICT DO
 // NOTHING instead cost the database 3 to 4 times as long for a million TLC rows here (the
 // speculative insertion alone doubles the insert). A present id that an earlier file loaded with
 // other content is a correction: only batches with present ids stage those rows in a temporary
@@ -16,6 +17,7 @@ import type { Database } from './database.js';
 import { LOCKS, lockInTransaction } from './locks.js';
 import { BinaryCopyWriter } from './binaryCopy.js';
 import { confirmServiceTimeZone } from './settings.js';
+import { ensureDayPartitions } from './ridePartitions.js';
 
 // This module's input contract is the row it writes and the reject it stores, named here because
 // storage must not import from src/application: the file formats, containers and how a row is
@@ -292,11 +294,22 @@ const COPY_RIDES_COLUMNS = 27;
 /** More rows than this from PRESENT_IN_RANGE and the batch asks by id instead. */
 const PRESENT_IN_RANGE_LIMIT = 100_000;
 
-// Bindings: lowest and highest id of the batch.
-const PRESENT_IN_RANGE = `select ride_id from rides where ride_id between ? and ? limit ${PRESENT_IN_RANGE_LIMIT + 1}`;
+// A ride is looked up on its own service day and the two beside it (migration 012: the key is
+// (service_date, ride_id), and a lookup by id alone would probe every day's partition, a cost that
+// grows with the table). The window covers a company correction that moves a ride across
+// midnight; one that moves it further is loaded as a new ride (docs/loading.md). TLC ids are
+// derived from the content, pickup time included: a TLC ride never moves.
+// Both queries return each present ride with its day (days since 1970-01-01); the caller keeps
+// those within a day of the batch ride's own.
 
-// Binding: the batch's ids as a PostgreSQL array literal.
-const PRESENT_AMONG = `select ride_id from rides where ride_id = any(?::text[])`;
+// Bindings: the window's days (every batch day, one before and one after), the lowest and highest
+// id of the batch. One range scan of the primary key per day of the window.
+const PRESENT_IN_RANGE = `select ride_id, service_date - date '1970-01-01' as day from rides
+  where service_date = any(?::date[]) and ride_id between ? and ? limit ${PRESENT_IN_RANGE_LIMIT + 1}`;
+
+// Bindings: the window's days, the batch's ids as a PostgreSQL array literal.
+const PRESENT_AMONG = `select ride_id, service_date - date '1970-01-01' as day from rides
+  where service_date = any(?::date[]) and ride_id = any(?::text[])`;
 
 // The batch's rides whose id is present, staged for comparison; gone with the transaction.
 const CORRECTIONS_STAGE = `create temp table if not exists load_corrections on commit drop as
@@ -307,6 +320,9 @@ const CORRECTIONS_CLEAR = `truncate load_corrections`;
 // A staged ride whose stored one came from an earlier file (a repeat within this file keeps its
 // first row, as a repeat within a batch does) and differs in content replaces it, with its flag
 // cleared: no run has scored the new content, so the day shows unscored rides until one does.
+// The stored ride is the one with its id within a day of the staged ride's day, the nearest (the
+// same day first, then the earlier): the window of PRESENT_IN_RANGE. A correction that changes
+// the day moves the row to the new day's partition (PostgreSQL moves rows between partitions).
 // Returns each ride's service day before and after, as days since 1970-01-01.
 // Binding: this load's id.
 const APPLY_CORRECTIONS = `update rides r set
@@ -319,22 +335,27 @@ const APPLY_CORRECTIONS = `update rides r set
     tolls_amount = c.tolls_amount, ehail_fee = c.ehail_fee, improvement_surcharge = c.improvement_surcharge,
     congestion_surcharge = c.congestion_surcharge, airport_fee = c.airport_fee, total_amount = c.total_amount,
     is_outlier = null, outlier_reason = null, outlier_score = null, detection_run_id = null
-  from load_corrections c
-  join rides o on o.ride_id = c.ride_id
-  where r.ride_id = c.ride_id
-    and o.load_id is distinct from ?
-    and (o.taxi_id, o.pickup_at, o.dropoff_at, o.distance_km, o.service_date, o.source,
-         o.trip_distance_mi, o.vendor_id, o.passenger_count, o.ratecode_id, o.store_and_fwd_flag,
-         o.pickup_zone_id, o.dropoff_zone_id, o.payment_type, o.trip_type,
-         o.fare_amount, o.extra, o.mta_tax, o.tip_amount, o.tolls_amount, o.ehail_fee,
-         o.improvement_surcharge, o.congestion_surcharge, o.airport_fee, o.total_amount)
+  from (
+    select distinct on (c.ride_id) c.*, o.service_date as stored_day, o.load_id as stored_load_id,
+      (o.taxi_id, o.pickup_at, o.dropoff_at, o.distance_km, o.service_date, o.source,
+       o.trip_distance_mi, o.vendor_id, o.passenger_count, o.ratecode_id, o.store_and_fwd_flag,
+       o.pickup_zone_id, o.dropoff_zone_id, o.payment_type, o.trip_type,
+       o.fare_amount, o.extra, o.mta_tax, o.tip_amount, o.tolls_amount, o.ehail_fee,
+       o.improvement_surcharge, o.congestion_surcharge, o.airport_fee, o.total_amount)
       is distinct from
         (c.taxi_id, c.pickup_at, c.dropoff_at, c.distance_km, c.service_date, c.source,
          c.trip_distance_mi, c.vendor_id, c.passenger_count, c.ratecode_id, c.store_and_fwd_flag,
          c.pickup_zone_id, c.dropoff_zone_id, c.payment_type, c.trip_type,
          c.fare_amount, c.extra, c.mta_tax, c.tip_amount, c.tolls_amount, c.ehail_fee,
-         c.improvement_surcharge, c.congestion_surcharge, c.airport_fee, c.total_amount)
-  returning o.service_date - date '1970-01-01' as old_day, c.service_date - date '1970-01-01' as new_day`;
+         c.improvement_surcharge, c.congestion_surcharge, c.airport_fee, c.total_amount) as differs
+    from load_corrections c
+    join rides o on o.ride_id = c.ride_id and o.service_date between c.service_date - 1 and c.service_date + 1
+    order by c.ride_id, abs(o.service_date - c.service_date), o.service_date
+  ) c
+  where r.service_date = c.stored_day and r.ride_id = c.ride_id
+    and c.stored_load_id is distinct from ?
+    and c.differs
+  returning c.stored_day - date '1970-01-01' as old_day, c.service_date - date '1970-01-01' as new_day`;
 
 /**
  * COPYs the rides of a batch whose id is new (to the table and to the batch); applies those whose
@@ -347,16 +368,33 @@ async function writeNewRides(
   loadId: number,
   idsNameContent: boolean,
 ): Promise<{ loaded: number; byDay: Map<number, number>; corrected: number; correctedByDay: Map<number, number> }> {
+  // Every day the batch writes to (new rides, and corrections moving a ride) needs its partition.
+  await ensureDayPartitions(trx, [...rows.days].map(isoDay));
   // Ids of one file usually share a narrow range (TLC ids start with the pickup time): one index
-  // range scan finds any present. When the range holds too many other rides, ask by id instead;
-  // also when an id is not ASCII, where JavaScript's order of strings is not the database's.
-  let present: string[] = rows.asciiIds
-    ? (await trx.raw(PRESENT_IN_RANGE, [rows.minId, rows.maxId])).rows.map((r: { ride_id: string }) => r.ride_id)
-    : [];
+  // range scan per day of the window finds any present. When the range holds too many other
+  // rides, ask by id instead; also when an id is not ASCII, where JavaScript's order of strings is
+  // not the database's.
+  const window = dateArray([...new Set([...rows.days].flatMap((d) => [d - 1, d, d + 1]))].sort((a, b) => a - b).map(isoDay));
+  let present: { ride_id: string; day: number }[] = rows.asciiIds ? (await trx.raw(PRESENT_IN_RANGE, [window, rows.minId, rows.maxId])).rows : [];
   if (!rows.asciiIds || present.length > PRESENT_IN_RANGE_LIMIT) {
-    present = (await trx.raw(PRESENT_AMONG, [textArray(rows.ids)])).rows.map((r: { ride_id: string }) => r.ride_id);
+    present = (await trx.raw(PRESENT_AMONG, [window, textArray(rows.ids)])).rows;
   }
-  const taken = present.length > 0 ? new Set(present) : null;
+  // id -> the days it is stored on, within the window of some batch day
+  let taken: Map<string, number[]> | null = null;
+  if (present.length > 0) {
+    taken = new Map();
+    for (const { ride_id, day } of present) {
+      const days = taken.get(ride_id);
+      if (days) days.push(Number(day));
+      else taken.set(ride_id, [Number(day)]);
+    }
+  }
+  const presentNear = (i: number): boolean => {
+    const days = taken!.get(rows.ids[i]);
+    if (days === undefined) return false;
+    const own = rows.serviceDays[i];
+    return days.some((d) => d >= own - 1 && d <= own + 1);
+  };
   const keep = rows.repeatedIds(); // 1 = repeated; turned into 1 = new, 2 = present, 0 = neither below
   const byDay = new Map<number, number>();
   let loaded = 0;
@@ -366,7 +404,7 @@ async function writeNewRides(
       keep[i] = 0;
       continue;
     }
-    if (taken !== null && taken.has(rows.ids[i])) {
+    if (taken !== null && presentNear(i)) {
       keep[i] = 2;
       presentCount++;
       continue;
@@ -411,6 +449,8 @@ class RideRows {
   asciiIds = true;
   /** service day of each ride, days since 1970-01-01 */
   serviceDays: Int32Array = new Int32Array(1024);
+  /** the distinct service days of the batch */
+  readonly days = new Set<number>();
   /** FNV-1a hash of each id, for finding ids that repeat within the batch */
   private idHashes: Int32Array = new Int32Array(1024);
   private readonly writer = new BinaryCopyWriter(COPY_RIDES_COLUMNS, 1 << 20);
@@ -428,6 +468,7 @@ class RideRows {
     if (i === 0 || id < this.minId) this.minId = id;
     if (i === 0 || id > this.maxId) this.maxId = id;
     this.serviceDays[i] = r.serviceDay;
+    this.days.add(r.serviceDay);
     this.idHashes[i] = this.hashId(id);
     encodeRideRow(this.writer, id, r, this.source, this.loadId);
   }

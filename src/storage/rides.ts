@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import type { Database } from './database.js';
 import { LOCKS, lockInTransaction } from './locks.js';
+import { ensureDayPartitions } from './ridePartitions.js';
 import { BinaryCopyWriter, parseBinaryCopy, unixMsToPgMicros, type BinaryTable } from './binaryCopy.js';
 
 // The SQL of this module, beside the functions that run it.
@@ -40,15 +41,22 @@ const COPY_RIDE_STAGE = `COPY ridescan_ride_stage FROM STDIN (FORMAT binary)`;
 // Local wall-clock times become instants in the given zone, or when none is given in the
 // database's service time zone (settings), read here under the load lock that a change of it
 // also takes; the service day is the local date of pickup. Rides already present keep their row
-// (and their flags): loading is idempotent. Bindings: the zone or null, twice.
+// (and their flags): loading is idempotent. Present means, as for the loader (rideLoads.ts), the
+// id on the ride's day or a day beside it: the primary key is (service_date, ride_id) since
+// migration 012, and a lookup by id alone would probe every day's partition.
+// Bindings: the zone or null, twice.
 const INSERT_FROM_RIDE_STAGE = `insert into rides (ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date)
   select ride_id, taxi_id,
     pickup_local at time zone coalesce(?::text, (select service_time_zone from settings)),
     dropoff_local at time zone coalesce(?::text, (select service_time_zone from settings)),
     distance_km, pickup_local::date
-  from ridescan_ride_stage
-  on conflict (ride_id) do nothing`;
+  from ridescan_ride_stage s
+  where not exists (select 1 from rides r
+    where r.ride_id = s.ride_id and r.service_date between s.pickup_local::date - 1 and s.pickup_local::date + 1)
+  on conflict (service_date, ride_id) do nothing`;
 
+// The days the staged rides fall on: each needs its partition before the insert.
+const RIDE_STAGE_DAYS = `select distinct to_char(pickup_local::date, 'YYYY-MM-DD') as day from ridescan_ride_stage`;
 
 export interface DayRides {
   serviceDate: string;
@@ -188,6 +196,7 @@ export async function insertRides(db: Database, rides: Iterable<NewRide>, timeZo
     await lockInTransaction(trx, LOCKS.loads());
     await trx.raw(CREATE_RIDE_STAGE);
     await db.copyIn(trx, COPY_RIDE_STAGE, data);
+    await ensureDayPartitions(trx, ((await trx.raw(RIDE_STAGE_DAYS)).rows as { day: string }[]).map((r) => r.day));
     const result = await trx.raw(INSERT_FROM_RIDE_STAGE, [timeZone ?? null, timeZone ?? null]);
     return result.rowCount as number;
   });

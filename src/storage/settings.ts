@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import { TIME_ZONE_SOURCES } from '../../migrations/009_settings.js';
 import type { Database } from './database.js';
 import { LOCKS, LOCK_SPACES, SPACE_SQL, lockInTransaction } from './locks.js';
+import { ensureDayPartitions } from './ridePartitions.js';
 
 export type TimeZoneSource = (typeof TIME_ZONE_SOURCES)[number];
 
@@ -220,6 +221,9 @@ export async function changeServiceTimeZone(db: Database, zone: string, options:
     if (affectedDays.length > 0) {
       const busy = ((await trx.raw(SCORING_NOW, [`{${affectedDays.join(',')}}`, LOCK_SPACES.scoreDay])).rows as { day: string }[]).map((r) => r.day);
       if (busy.length > 0) throw new ScoringInProgressError(busy);
+      // a ride that changes day moves to that day's partition (PostgreSQL moves the row): the
+      // days it moves to need theirs first
+      await ensureDayPartitions(trx, moves.map((m) => m.to));
       const moved = (await trx.raw(MOVE_RIDES, [zone, zone])).rowCount as number;
       // the load lock keeps rides from arriving, so the count cannot differ; if it does, roll back
       if (moved !== ridesMoved) throw new Error(`expected to move ${ridesMoved} rides, moved ${moved}`);

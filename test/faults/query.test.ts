@@ -13,6 +13,7 @@ import { openDatabase, type Database } from '../../src/storage/database.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
 import { chooseServiceTimeZone } from '../../src/storage/settings.js';
 import { parseRecord } from '../../src/storage/readOnlyQuery.js';
+import { ensureDayPartitions } from '../../src/storage/ridePartitions.js';
 import { createServerSchema, serverUrl, seedEmbeddedDataDir } from '../support/databases.js';
 import { runCli, runCliProcess, CLI } from '../support/runCli.js';
 
@@ -70,7 +71,7 @@ async function serverTarget(): Promise<QueryTarget> {
 }
 
 async function seed(db: Database): Promise<void> {
-  const rides = [];
+  const rides: Record<string, unknown>[] = [];
   for (let i = 0; i < 40; i++) {
     const day = i < 20 ? '2021-03-01' : '2021-03-02';
     // 13:00 UTC is 08:00 in New York (EST, before the March change)
@@ -84,7 +85,10 @@ async function seed(db: Database): Promise<void> {
       outlier_reason: i % 7 === 0 ? 'noise' : null,
     });
   }
-  await db.knex('rides').insert(rides);
+  await db.knex.transaction(async (trx) => {
+    await ensureDayPartitions(trx, ['2021-03-01', '2021-03-02']);
+    await trx('rides').insert(rides);
+  });
 }
 
 /** what the hostile statements aim at: the rides, their flags, and the run history */

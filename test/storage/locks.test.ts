@@ -3,6 +3,7 @@ import { LOCK_SPACES, LOCKS, lockArgs, lockInTransaction, SPACE_SQL } from '../.
 import { createServerSchema, databaseTargets, useTestDatabase } from '../support/databases.js';
 import { openDatabase } from '../../src/storage/database.js';
 import { insertRides } from '../../src/storage/rides.js';
+import { ensureDayPartitions } from '../../src/storage/ridePartitions.js';
 
 describe('the advisory-lock registry', () => {
   it('gives every kind of lock a space of its own, so no two kinds share a key', () => {
@@ -82,6 +83,7 @@ describe.each(databaseTargets)('advisory locks on $name', (target) => {
     try {
       await lockInTransaction(load, LOCKS.loads());
       // the load has put a ride in, not yet committed
+      await ensureDayPartitions(load, ['2021-05-01']);
       await load('rides').insert({ ride_id: 'shared-id', pickup_at: new Date('2021-05-01T08:00:00Z'), dropoff_at: new Date('2021-05-01T08:10:00Z'), distance_km: 3, service_date: '2021-05-01' });
       const pending = insertRides(t.db, [{ rideId: 'other-id', taxiId: null, pickupLocalMs: Date.parse('2021-05-01T08:00:00Z'), dropoffLocalMs: Date.parse('2021-05-01T08:10:00Z'), distanceKm: 3 }], 'UTC').then((r) => {
         inserted = true;

@@ -19,6 +19,8 @@ export interface DatabaseTarget {
   name: 'pglite' | 'server';
   /** A fresh, migrated database. */
   create(): Promise<TestDatabase>;
+  /** A fresh database without any migration (for tests that migrate step by step). */
+  createUnmigrated(): Promise<TestDatabase>;
 }
 
 export const serverUrl = process.env.TEST_DATABASE_URL || undefined;
@@ -61,6 +63,19 @@ export async function seedEmbeddedDataDir(dataDir: string): Promise<void> {
   await db.close();
 }
 
+async function unmigratedServerDatabase(): Promise<TestDatabase> {
+  const schema = await createServerSchema();
+  const db = await openDatabase({ databaseUrl: schema.url });
+  return {
+    db,
+    url: schema.url,
+    async drop() {
+      await db.close();
+      await schema.drop();
+    },
+  };
+}
+
 export const databaseTargets: DatabaseTarget[] = [
   {
     name: 'pglite',
@@ -69,24 +84,21 @@ export const databaseTargets: DatabaseTarget[] = [
       await migrateToLatest(db);
       return { db, drop: () => db.close() };
     },
+    async createUnmigrated() {
+      const db = await openDatabase({ loadDataDir: await template('blank') });
+      return { db, drop: () => db.close() };
+    },
   },
   ...(serverUrl
     ? [
         {
           name: 'server' as const,
           async create() {
-            const schema = await createServerSchema();
-            const db = await openDatabase({ databaseUrl: schema.url });
-            await migrateToLatest(db);
-            return {
-              db,
-              url: schema.url,
-              async drop() {
-                await db.close();
-                await schema.drop();
-              },
-            };
+            const created = await unmigratedServerDatabase();
+            await migrateToLatest(created.db);
+            return created;
           },
+          createUnmigrated: unmigratedServerDatabase,
         },
       ]
     : []),

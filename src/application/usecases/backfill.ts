@@ -40,6 +40,8 @@ export async function planBackfill(db: Database, selection: BackfillSelection): 
   return datesBetween(selection.from, selection.to).map((day): PlannedDay => {
     const status = statuses.get(day);
     if (!status || status.state === 'no rides') return { day, rides: 0, state: 'no rides', action: 'skip', why: 'no rides' };
+    // its rides were dropped on purpose: nothing to score, nothing to alert on
+    if (status.state === 'pruned') return { day, rides: 0, state: 'pruned', action: 'skip', why: 'pruned' };
     const base = { day, rides: status.rides, state: status.state };
     if (!narrowed) return { ...base, action: 'score' };
     if (selection.onlyMissing && status.state === 'never scored') return { ...base, action: 'score' };

@@ -171,9 +171,10 @@ async function scoreDayWithRetries(db: Database, day: string, options: ScoreDayO
     try {
       if (options.onlyIfNeeded) {
         const [status] = await dayStatuses(db, day, day);
-        if (!status || status.state === 'scored' || status.state === 'no rides') {
-          log?.info({ day }, status?.state === 'scored' ? 'skipped: already scored by another process' : 'skipped: no rides');
-          return { day, status: 'skipped', why: status?.state === 'scored' ? 'already scored' : 'no rides' };
+        if (!status || status.state === 'scored' || status.state === 'no rides' || status.state === 'pruned') {
+          const why = status?.state === 'scored' ? 'already scored' : status?.state === 'pruned' ? 'pruned' : 'no rides';
+          log?.info({ day }, why === 'already scored' ? 'skipped: already scored by another process' : `skipped: ${why}`);
+          return { day, status: 'skipped', why };
         }
       }
       run = await runDetector(db, day, options);

@@ -25,7 +25,7 @@ export function register(program: Command, context: CommandContext): void {
     .command('status')
     .description(
       'one line per service day of a range (days without rides too): rides, rides scored, outliers, flag rate, top reasons, ' +
-        'the latest run, and whether the day is scored, stale, never scored, empty (nothing loaded) or no rides (a run found none); ' +
+        'the latest run, and whether the day is scored, stale, never scored, empty (nothing loaded), no rides (a run found none) or pruned (its rides dropped by prune); ' +
         'then the never-scored and stale days and the next tick of the schedule',
     )
     .option('--from <YYYY-MM-DD>', 'first service day (default: --days before --to)', parseDate)

@@ -1,0 +1,69 @@
+// rides is partitioned by service day (migration 012): a day's rides can only be written once its
+// partition exists. Every writer of rides (the loader, simulate, the time-zone change, tests that
+// insert directly) calls ensureDayPartitions in its own transaction, with the days it is about to
+// write, before writing.
+//
+// A partition is made as a table of its own (`like rides including all`, with the primary key
+// index) and then attached. CREATE TABLE ... PARTITION OF takes an ACCESS EXCLUSIVE lock on rides
+// until the transaction ends, and the loader's transaction lasts the whole file: every reader of
+// rides (a scoring, `status`, a report) would wait for the load. ATTACH PARTITION takes only SHARE
+// UPDATE EXCLUSIVE on rides, which reads and writes of rides do not conflict with (checked in
+// pg_locks on PostgreSQL 15); the table is empty, so its validation scan costs nothing.
+//
+// Race-safe: the transaction advisory lock LOCKS.partitions orders the processes that create
+// partitions; the second one finds the partition there (READ COMMITTED: its next statement sees
+// the first one's commit) and skips it. A partition made by a transaction that rolls back goes
+// with it.
+import type { Knex } from 'knex';
+import { partitionName, partitionNameSql } from '../../migrations/012_rides_by_service_day.js';
+import { LOCKS, lockInTransaction } from './locks.js';
+
+export { partitionName };
+
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+// The days given as an array literal (checked ISO dates: no quoting needed). A DO block takes no
+// bind parameters, hence the literal. to_regclass resolves the name as CREATE does (search_path).
+function createMissing(days: string[]): string {
+  return `do $do$
+  declare d date; name text;
+  begin
+    foreach d in array '{${days.join(',')}}'::date[] loop
+      name := ${partitionNameSql('d')};
+      if to_regclass(quote_ident(name)) is null then
+        execute format('create table %I (like rides including all) with (fillfactor = 50)', name);
+        execute format('alter table rides attach partition %I for values from (%L) to (%L)', name, d, d + 1);
+      end if;
+    end loop;
+  end
+  $do$`;
+}
+
+/**
+ * Makes sure each day (ISO date) has its partition of rides, in the caller's transaction: one
+ * statement after the lock, whatever the number of days.
+ */
+export async function ensureDayPartitions(trx: Knex.Transaction, days: Iterable<string>): Promise<void> {
+  const unique = [...new Set(days)].sort();
+  if (unique.length === 0) return;
+  for (const day of unique) if (!ISO_DAY.test(day)) throw new Error(`not an ISO date: ${JSON.stringify(day)}`);
+  await lockInTransaction(trx, LOCKS.partitions());
+  await trx.raw(createMissing(unique));
+}
+
+export interface DayPartition {
+  day: string;
+  name: string;
+}
+
+// The partitions of rides with their day, from the catalogue (the bound's lower end is the day).
+const LIST_PARTITIONS = `select c.relname as name,
+    to_char((regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \\(''([0-9-]+)''\\)'))[1]::date, 'YYYY-MM-DD') as day
+  from pg_inherits i join pg_class c on c.oid = i.inhrelid
+  where i.inhparent = 'rides'::regclass
+  order by 2`;
+
+/** Every partition of rides, in date order. */
+export async function listDayPartitions(knex: Knex | Knex.Transaction): Promise<DayPartition[]> {
+  return (await knex.raw(LIST_PARTITIONS)).rows as DayPartition[];
+}
