@@ -87,3 +87,19 @@ export function quantileAtRank(values: Float64Array, q: number): number {
   const copy = Float64Array.from(values);
   return selectRange(copy, 0, copy.length - 1, Math.round(q * (copy.length - 1)));
 }
+
+/** The indices, stably sorted by their 32-bit key (LSD radix sort, two 16-bit digits); `indices` is used as scratch space. */
+export function sortIndicesByKey(keys: Uint32Array, indices: Uint32Array): Uint32Array {
+  const n = indices.length;
+  let order: Uint32Array = indices;
+  let other: Uint32Array = new Uint32Array(n);
+  const bucket = new Int32Array(65537);
+  for (const shift of [0, 16]) {
+    bucket.fill(0);
+    for (let k = 0; k < n; k++) bucket[((keys[order[k]] >>> shift) & 0xffff) + 1]++;
+    for (let d = 0; d < 65536; d++) bucket[d + 1] += bucket[d];
+    for (let k = 0; k < n; k++) other[bucket[(keys[order[k]] >>> shift) & 0xffff]++] = order[k];
+    [order, other] = [other, order];
+  }
+  return order;
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseTargets, useTestDatabase } from '../support/databases.js';
-import { insertRides, readRidesForDay, rideIdAt, countRidesByDay } from '../../src/storage/rides.js';
+import { insertRides, readRidesForDay, rideIdAt, countRidesByDay, idOrder } from '../../src/storage/rides.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
 
 const ms = (iso: string) => Date.parse(`${iso}Z`);
@@ -83,5 +83,69 @@ describe.each(databaseTargets)('rides storage on $name', (target) => {
     const seen = new Map<string, { d: number; t: number }>();
     for (let i = 0; i < day.count; i++) seen.set(rideIdAt(day, i), { d: day.distanceKm[i], t: day.durationMin[i] });
     for (const [i, r] of rides.entries()) expect(seen.get(r.rideId)).toEqual({ d: r.distanceKm, t: i % 50 });
+  });
+
+  it('reads a day in the same order after its rows moved between pages, with every column kept to its ride', async () => {
+    const rides = Array.from({ length: 3000 }, (_, i) => ({
+      rideId: `move-${(i * 7919) % 3000}`,
+      taxiId: null,
+      pickupLocalMs: ms('2021-02-05T00:00:00') + i * 20_000,
+      dropoffLocalMs: ms('2021-02-05T00:00:00') + i * 20_000 + (1 + (i % 40)) * 60_000,
+      distanceKm: 1 + i / 100,
+    }));
+    await insertRides(t.db, rides, 'UTC');
+    const ids = (d: Awaited<ReturnType<typeof readRidesForDay>>) => Array.from({ length: d.count }, (_, i) => rideIdAt(d, i));
+    const before = await readRidesForDay(t.db, '2021-02-05');
+    // the same rows written again in the reverse order, as a scoring's UPDATE moves rows between pages
+    const pageOrder = async () => (await t.db.knex.raw(`select ride_id from rides where service_date = '2021-02-05'`)).rows.map((r: { ride_id: string }) => r.ride_id);
+    const pagesBefore = await pageOrder();
+    await t.db.knex.raw(`delete from rides where service_date = '2021-02-05'`);
+    await insertRides(t.db, [...rides].reverse(), 'UTC');
+    expect(await pageOrder()).not.toEqual(pagesBefore);
+    await t.db.knex.raw(`update rides set is_outlier = (distance_km > 20), outlier_score = distance_km where service_date = '2021-02-05' and ride_id like 'move-1%'`);
+    const after = await readRidesForDay(t.db, '2021-02-05');
+    expect(ids(after)).toEqual(ids(before));
+    const byId = new Map(rides.map((r) => [r.rideId, r]));
+    for (let i = 0; i < after.count; i++) {
+      const ride = byId.get(rideIdAt(after, i))!;
+      expect(after.distanceKm[i]).toBe(ride.distanceKm);
+      expect(after.durationMin[i]).toBe((ride.dropoffLocalMs - ride.pickupLocalMs) / 60_000);
+      expect(after.previousFlag[i]).toBe(rideIdAt(after, i).startsWith('move-1') ? (ride.distanceKm > 20 ? 1 : 0) : -1);
+    }
+  });
+});
+
+describe('idOrder', () => {
+  const layout = (ids: string[]) => {
+    const parts = ids.map((id) => Buffer.from(id, 'utf8'));
+    const starts = new Uint32Array(ids.length);
+    const lengths = new Int32Array(ids.length);
+    let at = 0;
+    parts.forEach((p, i) => ((starts[i] = at), (lengths[i] = p.length), (at += p.length)));
+    return { buffer: Buffer.concat(parts), starts, lengths };
+  };
+  const ordered = (ids: string[]) => {
+    const { buffer, starts, lengths } = layout(ids);
+    return Array.from(idOrder(buffer, starts, lengths), (i) => ids[i]);
+  };
+
+  it('orders the same ids the same way whatever order they come in, ids alike in their last 16 bytes too', () => {
+    const ids = [
+      ...Array.from({ length: 2000 }, (_, i) => `ride-${i}`),
+      // 40 ids whose last 16 bytes are the same: one hash, ordered by their bytes
+      ...Array.from({ length: 40 }, (_, i) => `${String.fromCharCode(65 + (i % 26))}${i}-suffix-shared-by-all`.padStart(40, '0')),
+    ];
+    const reference = ordered(ids);
+    expect(new Set(reference).size).toBe(ids.length);
+    let seed = 7;
+    for (let round = 0; round < 3; round++) {
+      const shuffled = [...ids];
+      for (let i = shuffled.length - 1; i > 0; i--) {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        const j = seed % (i + 1);
+        [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+      }
+      expect(ordered(shuffled)).toEqual(reference);
+    }
   });
 });

@@ -2,7 +2,7 @@
 // hashes of their own values (the bits of their distance and duration). The database returns a day's
 // rows in page order, which can change between runs; a sample drawn by position would then change too,
 // and with it the eps chosen from it and the flags.
-import { selectRange } from '../compute_util.js';
+import { selectRange, sortIndicesByKey } from '../compute_util.js';
 
 /** A 32-bit hash per ride of its (distance, duration) bits (murmur3's mixing and finaliser over the four words). */
 export function rideHashes(distanceKm: Float64Array, durationMin: Float64Array): Uint32Array {
@@ -60,21 +60,5 @@ export function hashSample(hashes: Uint32Array, size: number): Uint32Array {
     for (let i = 0; i < n; i++) if (hashes[i] < cut) picked[p++] = i;
     for (let i = 0; i < n && p < k; i++) if (hashes[i] === cut) picked[p++] = i;
   }
-  return sortByHash(hashes, picked);
-}
-
-/** the indices, stably sorted by their hash (LSD radix sort, two 16-bit digits) */
-function sortByHash(hashes: Uint32Array, indices: Uint32Array): Uint32Array {
-  const n = indices.length;
-  let order: Uint32Array = indices;
-  let other: Uint32Array = new Uint32Array(n);
-  const bucket = new Int32Array(65537);
-  for (const shift of [0, 16]) {
-    bucket.fill(0);
-    for (let k = 0; k < n; k++) bucket[((hashes[order[k]] >>> shift) & 0xffff) + 1]++;
-    for (let d = 0; d < 65536; d++) bucket[d + 1] += bucket[d];
-    for (let k = 0; k < n; k++) other[bucket[(hashes[order[k]] >>> shift) & 0xffff]++] = order[k];
-    [order, other] = [other, order];
-  }
-  return order;
+  return sortIndicesByKey(hashes, picked);
 }
