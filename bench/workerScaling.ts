@@ -66,6 +66,15 @@ export async function workerScaling(config: RidescanConfig, options: WorkerScali
       const scored = Number(
         (await db.knex('detection_runs').whereBetween('service_date', [from, to]).where({ status: 'succeeded' }).countDistinct('service_date as n').first())!.n,
       );
+      // where a day's time goes as workers are added: the phases each run recorded, averaged
+      // (the read and the write wait on the one server; the compute on the machine's cores)
+      const phases = (await db.knex.raw(
+        `select avg((timings->>'read_s')::float8) as read, avg((timings->>'compute_s')::float8) as compute,
+                avg((timings->>'write_s')::float8) as write, avg((timings->>'total_s')::float8) as total
+         from detection_runs where service_date between ? and ? and status = 'succeeded'`,
+        [from, to],
+      )).rows[0] as Record<'read' | 'compute' | 'write' | 'total', number | null>;
+      const phase = (v: number | null) => (v == null ? '—' : Number(v).toFixed(2));
       const rides = options.days * options.ridesPerDay;
       firstSeconds ??= seconds; // speed-up is against the first count measured
       rows.push([
@@ -75,6 +84,10 @@ export async function workerScaling(config: RidescanConfig, options: WorkerScali
         (options.days / seconds).toFixed(2),
         Math.round(rides / seconds).toLocaleString('en-US'),
         `${(firstSeconds / seconds).toFixed(2)}×`,
+        phase(phases.read),
+        phase(phases.compute),
+        phase(phases.write),
+        phase(phases.total),
       ]);
       process.stderr.write(`  worker scaling: ${count} worker(s) done in ${seconds.toFixed(1)} s\n`);
     }
@@ -83,7 +96,7 @@ export async function workerScaling(config: RidescanConfig, options: WorkerScali
   }
   return [
     `worker scaling: ${options.days} days × ${options.ridesPerDay.toLocaleString('en-US')} simulated rides, \`ridescan backfill --queue\` timed as a whole process, workers \`ridescan worker --concurrency 1\``,
-    formatTable(['workers', 'days scored', 'wall s', 'days/s', 'rides/s', `speed-up vs ${options.workers[0]}`], rows),
+    formatTable(['workers', 'days scored', 'wall s', 'days/s', 'rides/s', `speed-up vs ${options.workers[0]}`, 'read s/day', 'compute s/day', 'write s/day', 'run s/day'], rows),
   ].join('\n');
 }
 
