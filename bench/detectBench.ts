@@ -34,8 +34,8 @@ const program = new Command('bench')
   .option('--no-load', 'skip the load measurement')
   .option('--no-evaluate', 'skip the evaluate sweep')
   .option('--no-workers', 'skip worker scaling')
-  .addOption(new Option('--worker-days <n>', 'worker scaling: service days (issue 13: 30)').argParser(parseCount).default(10))
-  .addOption(new Option('--worker-rides <n>', 'worker scaling: simulated rides per day (issue 13: 200000)').argParser(parseCount).default(20_000))
+  .addOption(new Option('--worker-days <n>', 'worker scaling: service days').argParser(parseCount).default(30))
+  .addOption(new Option('--worker-rides <n>', 'worker scaling: simulated rides per day').argParser(parseCount).default(200_000))
   .option('--worker-counts <list>', 'worker scaling: worker process counts', '1,2,4')
   .parse();
 const options = program.opts<{
