@@ -167,7 +167,7 @@ function printResults(io: Io, outcomes: DayResult[], seconds: number, json: bool
   });
   io.out(formatTable(['day', 'result', 'run', 'rides', 'outliers', 'flags written', 'note'], rows));
   io.out(
-    `\n${totals.days} days: ${totals.succeeded} succeeded, ${totals.failed} failed, ${totals.skipped} skipped · ` +
+    `\n${totals.days} ${totals.days === 1 ? 'day' : 'days'}: ${totals.succeeded} succeeded, ${totals.failed} failed, ${totals.skipped} skipped · ` +
       `${rides.toLocaleString('en-US')} rides in ${totals.seconds} s (${totals.daysPerSecond} days/s, ${totals.ridesPerSecond.toLocaleString('en-US')} rides/s)`,
   );
 }
