@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RidescanConfig } from '../src/application/config.js';
 import { simulateDay } from '../src/application/usecases/simulate.js';
+import { installJobQueue } from '../src/storage/jobQueue.js';
 import { addDays } from '../src/application/serviceDays.js';
 import { formatTable } from '../src/application/cli/format/table.js';
 import { benchDatabaseUrl, openBenchDatabase } from './benchDatabase.js';
@@ -45,6 +46,8 @@ export async function workerScaling(config: RidescanConfig, options: WorkerScali
   const db = await openBenchDatabase(config, SCHEMA);
   const rows: string[][] = [];
   try {
+    // the queue's schema, as `ridescan migrate` installs it
+    await installJobQueue(db, benchDatabaseUrl(config, SCHEMA));
     await seedDays(db, from, options.days, options.ridesPerDay);
     let firstSeconds: number | null = null;
     for (const count of options.workers) {
