@@ -241,7 +241,12 @@ describe.each(databaseTargets)('scoreDay on $name', (target) => {
     expect(staged).toBeGreaterThan(0.02 * run.rides);
     expect(setting).toBe('off');
     expect(plan).not.toMatch(/Nested Loop/);
-    expect((await flagsOf(FIRST)).every((r) => r.is_outlier !== null && r.detection_run_id === run.runId)).toBe(true);
+    const flags = await flagsOf(FIRST);
+    expect(flags.every((r) => r.is_outlier !== null && r.detection_run_id === run.runId)).toBe(true);
+    // the operations team's view lists exactly the day's flagged rides
+    const listed = (await t.db.knex('ride_outliers').where({ service_date: FIRST }).orderBy('ride_id').select('ride_id')).map((r) => r.ride_id);
+    expect(listed).toEqual(flags.filter((r) => r.is_outlier).map((r) => r.ride_id));
+    expect(listed.length).toBe(run.outliers);
   });
 
   it('a re-run that changes a few rides stages only those, joined with nested loops allowed (by the key), and writes them back', async () => {
