@@ -21,7 +21,9 @@ const CREATE_FLAG_STAGE = `create temporary table ridescan_flag_stage (
 
 const COPY_FLAG_STAGE = `COPY ridescan_flag_stage FROM STDIN (FORMAT binary)`;
 
-// Only rows whose flag, reason or score changed are staged, so this costs what changed.
+// Only rows whose flag, reason or score changed are staged, so this costs what changed. It runs
+// before MARK_UNSCORED_NORMAL: every staged ride then has a flag, and what is still NULL is exactly
+// the never-scored rides to mark normal (and any loaded after the read, which the count catches).
 const APPLY_FLAG_STAGE = `update rides r
   set is_outlier = s.is_outlier,
       outlier_reason = s.outlier_reason,
@@ -32,13 +34,15 @@ const APPLY_FLAG_STAGE = `update rides r
 
 // A day's first scoring turns most rides from NULL into plain normal (false, no reason, score 0).
 // Staging each of them would cost a COPY and a join of the whole day; this one statement does
-// them all. Rides that need anything else are in the stage and left to APPLY_FLAG_STAGE. The
-// caller checks the row count: a ride loaded after the day was read must not be marked scored.
+// them all, after APPLY_FLAG_STAGE has given the staged rides theirs: no anti join with the stage
+// (which cost a hash of the stage and a probe per ride, and once a quadratic plan). The caller
+// checks the row count: a ride loaded after the day was read must not be marked scored.
 const MARK_UNSCORED_NORMAL = `update rides r
   set is_outlier = false, outlier_reason = null, outlier_score = 0, detection_run_id = ?
-  where r.service_date = ? and r.is_outlier is null
-    and not exists (select 1 from ridescan_flag_stage s where s.ride_id = r.ride_id)`;
+  where r.service_date = ? and r.is_outlier is null`;
 
+// A stage above this share of the day is joined by hash: see writeFlags.
+const HASH_JOIN_SHARE = 0.02;
 
 export interface NewFlags {
   /** 1 outlier, 0 normal; one per ride of DayRides, same order */
@@ -133,24 +137,28 @@ export async function writeFlags(db: Database, write: FlagWrite): Promise<number
   const flagsWritten = staged.length + unscoredNormal;
   await db.knex.transaction(async (trx) => {
     await lockInTransaction(trx, LOCKS.writeDay(rides.serviceDate));
-    // No nested loops in this transaction. A day scored straight after its insert lies beyond the
-    // table's statistics, estimated at one row; for one outer row the planner then takes a nested
-    // loop anti join with a sequential scan of the stage as its inner side (cheap "until the first
-    // match"), which rescans the 60k-ride stage for each of the day's 1M rides: measured stalled
-    // for 4.5 min in `npm run bench`'s not-analysed case, even with the stage indexed and analysed.
-    // Hash and merge joins are linear whatever the estimates.
-    await trx.raw('set local enable_nestloop = off');
-    await trx.raw(CREATE_FLAG_STAGE);
     if (staged.length > 0) {
+      // A large stage (a first scoring stages ~6% of the day, a re-run after 1% new rides ~2.4%)
+      // is joined by hash whatever the estimates: a day scored straight after its insert lies
+      // beyond the table's statistics (estimated at one row), and nested loops planned on that
+      // probe the stage once per ride. A small one (a re-run's few changed rides) is joined by
+      // the primary key's index, a probe per staged ride, not a scan of the whole day (which a
+      // hash join needs: see docs/performance.md). The join is an inner one on unique keys, so
+      // either plan is linear; only the former anti join could go quadratic.
+      const byHash = staged.length > HASH_JOIN_SHARE * rides.count;
+      if (byHash) await trx.raw('set local enable_nestloop = off');
+      await trx.raw(CREATE_FLAG_STAGE);
       await db.copyIn(trx, COPY_FLAG_STAGE, data);
-      // Row estimates for the stage, so that the joins below are planned on what is there.
-      await trx.raw('analyze ridescan_flag_stage');
+      // Row estimates for a small stage, so that the probes by the key are planned on what is
+      // there. A large one is hashed anyway (its size estimated from its pages): analysing its
+      // ~60k rows cost 0.15-0.25 s of a first scoring.
+      if (!byHash) await trx.raw('analyze ridescan_flag_stage');
+      await trx.raw(APPLY_FLAG_STAGE, [runId, rides.serviceDate]);
     }
     if (unscoredNormal > 0) {
       const marked = (await trx.raw(MARK_UNSCORED_NORMAL, [runId, rides.serviceDate])).rowCount as number;
       if (marked !== unscoredNormal) throw new DayChangedDuringRunError(rides.serviceDate, unscoredNormal, marked);
     }
-    if (staged.length > 0) await trx.raw(APPLY_FLAG_STAGE, [runId, rides.serviceDate]);
     if (write.pairMoments) await replaceDayPairMoments(trx, rides.serviceDate, runId, write.pairMoments);
     if (write.afterStage) await write.afterStage(trx);
     const writeSeconds = (performance.now() - started) / 1000;

@@ -17,15 +17,15 @@ import { readRidesForDay, type DayRides } from '../../storage/rides.js';
 import { writeFlags, DayChangedDuringRunError } from '../../storage/flags.js';
 import { finishRunFailed, finishRunNoRides, startRun, trailingSummaries } from '../../storage/runs.js';
 import { dayStatuses } from '../../storage/dayStatus.js';
-import { clustersWithReference, DEFAULT_DETECTOR, type ClusterSummary, type DetectionInputs, type DetectorParams, type ResolvedDetector } from '../../compute/detectOutliers.js';
+import type { ClusterSummary, DetectionInputs, DetectorParams, ResolvedDetector } from '../../compute/detectOutliers.js';
+import { clustersWithReference, DEFAULT_DETECTOR } from '../../compute/detectorParams.js';
 import type { DaySummary } from '../../compute/monitoring/featureSummary.js';
 import { DEFAULT_DRIFT_OPTIONS, type DriftResult } from '../../compute/monitoring/driftCheck.js';
-import { scoreDayRides } from '../../compute/scoreDayRides.js';
 import { driftWarnings } from '../../compute/monitoring/driftMessage.js';
 import { zoneArea } from '../../compute/context/baseline.js';
 import { readReferenceRides, readTrailingPairMoments, readZones } from '../../storage/baselines.js';
 import { readSettings } from '../../storage/settings.js';
-import { initTensorBackend, type TensorBackendName } from '../../compute/tensorBackend.js';
+import type { TensorBackendName } from '../../compute/tensorBackend.js';
 import { since } from '../../compute/compute_util.js';
 import type { Logger } from '../logger.js';
 
@@ -81,6 +81,23 @@ export interface ScoreDayOptions {
     afterRead?: (attempt: number) => Promise<void>;
     beforeCommit?: (trx: Knex.Transaction) => Promise<void>;
   };
+}
+
+// TF.js and the detector behind it take ~0.5 s of a whole `detect` to load (1.5 s on a busy
+// machine), a fifth of a re-run that changes nothing. They are imported when a run starts, not
+// with this module, and awaited only when the compute needs them: meanwhile the day's read waits on
+// the server, and the module loader has the event loop. Loaded once per process.
+type ComputeModules = [typeof import('../../compute/scoreDayRides.js'), typeof import('../../compute/tensorBackend.js')];
+let computeModules: Promise<ComputeModules> | undefined;
+function loadCompute(): Promise<ComputeModules> {
+  computeModules ??= Promise.all([import('../../compute/scoreDayRides.js'), import('../../compute/tensorBackend.js')]);
+  return computeModules;
+}
+
+/** The TF.js backend once the compute modules are in: the one initialised, as initTensorBackend says. */
+async function tensorBackend(preferred: TensorBackendName | undefined): Promise<TensorBackendName> {
+  const [, backend] = await loadCompute();
+  return backend.initTensorBackend(preferred);
 }
 
 /** Rides loaded into the day while it is scored make the write refuse; read it again. */
@@ -235,13 +252,17 @@ async function runDetector(db: Database, serviceDate: string, options: ScoreDayO
     scaler: null,
     timings: { readSeconds: 0, computeSeconds: 0, writeSeconds: 0, totalSeconds: 0, clusterSeconds: 0 },
   };
+  // started now, awaited by the compute (or below, for a day without rides); a failure to load
+  // surfaces there, inside this try, as the run's error
+  const backend = tensorBackend(options.tensorBackend);
+  backend.catch(() => {});
   try {
-    run.tensorBackend = await initTensorBackend(options.tensorBackend);
     for (;;) {
       run.attempts++;
       try {
-        if (await onePass(db, run, options, started)) break;
+        if (await onePass(db, run, options, started, backend)) break;
         run.status = 'no_rides';
+        run.tensorBackend = await backend;
         run.timings.totalSeconds = since(started);
         await finishRunNoRides(db, runId, {
           tensorBackend: run.tensorBackend,
@@ -269,7 +290,7 @@ async function runDetector(db: Database, serviceDate: string, options: ScoreDayO
 }
 
 /** read → compute → write, once. False when the day has no rides: nothing to compute or write. */
-async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, started: number): Promise<boolean> {
+async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, started: number, backend: Promise<TensorBackendName>): Promise<boolean> {
   await phase(options, run, 'read');
   let t = performance.now();
   const timeZone = (await readSettings(db, { withRides: false })).timeZone;
@@ -281,6 +302,8 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
   if (rides.count === 0) return false;
 
   await phase(options, run, 'compute');
+  run.tensorBackend = await backend;
+  const [{ scoreDayRides }] = await loadCompute();
   t = performance.now();
   const { detection, featureSummary, drift, pairMoments } = scoreDayRides(rides.distanceKm, rides.durationMin, options.params, trailing, inputs);
   run.timings.computeSeconds = since(t);

@@ -218,23 +218,58 @@ describe.each(databaseTargets)('scoreDay on $name', (target) => {
     expect(Number(runsAfter[0].count)).toBe(Number(runsBefore[0].count));
   });
 
-  it('writes with nested loops off: a day beyond the statistics cannot get a quadratic plan', async () => {
+  it("a first scoring's large stage is joined by hash, with nested loops off: a day beyond the statistics cannot get a per-ride plan", async () => {
+    const FIRST = '2021-03-12';
+    await simulateDay(t.db, { serviceDate: FIRST, rides: 2000, seed: 31, timeZone: 'UTC' });
     let setting: string | undefined;
+    let staged = 0;
     let plan = '';
     const run = await scoreForTest(t.db, {
-      serviceDate: OTHER_DAY,
-      params: { ...params, minClusterShare: 0.2 },
+      serviceDate: FIRST,
+      params,
       trigger: 'test',
       beforeCommit: async (trx) => {
         setting = (await trx.raw('show enable_nestloop')).rows[0].enable_nestloop;
-        // the anti join of the write, on a day the statistics have never seen
-        const explained = await trx.raw(`explain select 1 from rides r where r.service_date = '2099-01-01' and r.is_outlier is null
-          and not exists (select 1 from ridescan_flag_stage s where s.ride_id = r.ride_id)`);
+        staged = Number((await trx.raw('select count(*) as n from ridescan_flag_stage')).rows[0].n);
+        // the stage's join, on a day the statistics have never seen (estimated at about one row)
+        const explained = await trx.raw(`explain update rides r set is_outlier = s.is_outlier
+          from ridescan_flag_stage s where r.ride_id = s.ride_id and r.service_date = '2099-01-01'`);
         plan = (explained.rows as Record<string, string>[]).map((row) => Object.values(row)[0]).join('\n');
       },
     });
     expect(run.status).toBe('succeeded');
+    expect(staged).toBeGreaterThan(0.02 * run.rides);
     expect(setting).toBe('off');
     expect(plan).not.toMatch(/Nested Loop/);
+    const flags = await flagsOf(FIRST);
+    expect(flags.every((r) => r.is_outlier !== null && r.detection_run_id === run.runId)).toBe(true);
+    // the operations team's view lists exactly the day's flagged rides
+    const listed = (await t.db.knex('ride_outliers').where({ service_date: FIRST }).orderBy('ride_id').select('ride_id')).map((r) => r.ride_id);
+    expect(listed).toEqual(flags.filter((r) => r.is_outlier).map((r) => r.ride_id));
+    expect(listed.length).toBe(run.outliers);
+  });
+
+  it('a re-run that changes a few rides stages only those, joined with nested loops allowed (by the key), and writes them back', async () => {
+    const before = await flagsOf(DAY);
+    const edited = before.slice(0, 3).map((r) => r.ride_id);
+    await t.db.knex('rides').where({ service_date: DAY }).whereIn('ride_id', edited).update({ is_outlier: t.db.knex.raw('not is_outlier'), outlier_score: 99 });
+    let setting: string | undefined;
+    let staged: string[] = [];
+    const run = await scoreForTest(t.db, {
+      serviceDate: DAY,
+      params,
+      trigger: 'test',
+      beforeCommit: async (trx) => {
+        setting = (await trx.raw('show enable_nestloop')).rows[0].enable_nestloop;
+        staged = (await trx.raw('select ride_id from ridescan_flag_stage order by ride_id')).rows.map((r: { ride_id: string }) => r.ride_id);
+      },
+    });
+    expect(run.status).toBe('succeeded');
+    expect(run.flagsWritten).toBe(3);
+    expect(staged).toEqual([...edited].sort());
+    expect(setting).toBe('on');
+    const after = await flagsOf(DAY);
+    expect(after.map(({ detection_run_id: _, ...r }) => r)).toEqual(before.map(({ detection_run_id: _, ...r }) => r));
+    expect(after.filter((r) => r.detection_run_id === run.runId).map((r) => r.ride_id)).toEqual(edited);
   });
 });
