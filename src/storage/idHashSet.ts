@@ -10,9 +10,17 @@ export class IdHashSet {
   /** day + 1 of the entry; 0 = empty slot */
   private days = new Int32Array(1 << 16);
 
-  /** Adds an id (by its two hashes) written on a day (days since 1970-01-01). */
-  add(hash1: number, hash2: number, day: number): void {
-    if ((this.size + 1) * 2 > this.days.length) this.rehash(this.days.length * 2, () => true);
+  /**
+   * Adds an id (by its two hashes) written on a day (days since 1970-01-01). When the table is
+   * full, the entries of days `keep` no longer holds (their rows are found in rides itself) are
+   * dropped, and it grows only if that does not free enough.
+   */
+  add(hash1: number, hash2: number, day: number, keep: (day: number) => boolean): void {
+    if ((this.size + 1) * 2 > this.days.length) {
+      let live = 0;
+      for (let i = 0; i < this.days.length; i++) if (this.days[i] !== 0 && keep(this.days[i] - 1)) live++;
+      this.rehash((live + 1) * 4 > this.days.length ? this.days.length * 2 : this.days.length, keep);
+    }
     this.put(hash1, hash2, day);
   }
 
@@ -27,11 +35,6 @@ export class IdHashSet {
         if (d >= day - 1 && d <= day + 1 && keep(d)) return true;
       }
     }
-  }
-
-  /** Drops the entries of days `keep` no longer holds (their rows are found in rides itself). */
-  prune(keep: (day: number) => boolean): void {
-    this.rehash(this.days.length, keep);
   }
 
   private put(hash1: number, hash2: number, day: number): void {

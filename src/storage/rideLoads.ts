@@ -73,7 +73,8 @@ export interface RejectRow {
 /**
  * Some rows of a file, in file order. Rows are handed over one by one rather than as arrays, so
  * that a ride object lives no longer than its row (25,000 of them kept for a batch would outlive
- * the young generation and cost the garbage collector more than the parsing).
+ * the young generation and cost the garbage collector more than the parsing). A ride is valid
+ * only during its call: the file readers reuse one object from row to row (rowSchemas.ts).
  */
 export interface RowBatch {
   each(onRide: (ride: RideRow) => void, onReject: (reject: RejectRow) => void): void;
@@ -148,6 +149,8 @@ const REJECT_ROWS = 1_000;
 const RAW_LIMIT = 4_000;
 /** A new day's table is attached once this many batches in a row have brought it no ride. */
 const IDLE_BATCHES = 2;
+/** More new days than this in one batch and they are attached before it is written. */
+const MAX_TABLES_PER_BATCH = 16;
 
 class DryRunRollback extends Error {
   constructor(readonly account: FileLoadAccount) {
@@ -385,6 +388,10 @@ async function writeNewRides(
   newDays.batch++;
   await newDays.attach(newDays.idle(IDLE_BATCHES));
   await newDays.prepare(rows.days);
+  // A batch spread over many new days (a file not in day order) would take a COPY per day:
+  // those days are attached now, and rides routes the rows.
+  const openHere = [...rows.days].filter((d) => newDays.open.has(d));
+  if (openHere.length > MAX_TABLES_PER_BATCH) await newDays.attach(openHere);
   // Ids of one file usually share a narrow range (TLC ids start with the pickup time): one index
   // range scan per day of the window finds any present. When the range holds too many other
   // rides, ask by id instead; also when an id is not ASCII, where JavaScript's order of strings is
@@ -455,7 +462,8 @@ async function writeNewRides(
     if (tables.length === 0) {
       await db.copyIn(trx, COPY_RIDES, rows.copyInput(every ? undefined : (i) => keep[i] === 1));
     } else {
-      for (let i = 0; i < rows.count; i++) if (keep[i] === 1 && newDays.open.has(rows.serviceDays[i])) newDays.ids.add(rows.idHashes[i], rows.idHashes2[i], rows.serviceDays[i]);
+      const isOpen = (d: number) => newDays.open.has(d);
+      for (let i = 0; i < rows.count; i++) if (keep[i] === 1 && isOpen(rows.serviceDays[i])) newDays.ids.add(rows.idHashes[i], rows.idHashes2[i], rows.serviceDays[i], isOpen);
       for (const day of tables) {
         const only = every && byDay.size === 1;
         await db.copyIn(trx, copyInto(partitionName(isoDay(day))), rows.copyInput(only ? undefined : (i) => keep[i] === 1 && rows.serviceDays[i] === day));
@@ -518,7 +526,6 @@ class NewDays {
       this.open.delete(day);
       this.attached.add(day);
     }
-    this.ids.prune((d) => this.open.has(d));
   }
 
   /** The batch's rides whose id this load already wrote to an open table within a day of theirs, with that day. */

@@ -103,6 +103,18 @@ describe.each(databaseTargets)('new days filled as tables and attached, on $name
     expect(accountOf(second)).toEqual({ read: 14, loaded: 0, present: 13, corrected: 1, days: [] });
   });
 
+  it('a batch spread over more new days than it makes tables for is written through rides, each ride on its day', async () => {
+    const days = Array.from({ length: 20 }, (_, i) => `2022-07-${String(i + 1).padStart(2, '0')}`);
+    const rides = days.flatMap((day, i) => [ride(`many-${i}-a`, day, 10), ride(`many-${i}-b`, day, 20)]);
+    // days 1-2 as tables of their own; days 3-20 (18) in one batch: attached first
+    const account = await loadRideBatches(t.db, TARGET, batches([rides.slice(0, 4), rides.slice(4)]));
+    expect(accountOf(account)).toMatchObject({ read: 40, loaded: 40, present: 0 });
+    const rows = await ridesOf('many');
+    expect(rows).toHaveLength(40);
+    for (const r of rows) expect(r.part).toBe(`rides_${r.day.replaceAll('-', '_')}`);
+    expect((await listDayPartitions(t.db.knex)).map((p) => p.day)).toEqual(expect.arrayContaining(days));
+  });
+
   it('a load that fails mid-file leaves no table, partition or ride of its new days', async () => {
     const days = ['2022-06-01', '2022-06-02', '2022-06-03'];
     const before = await listDayPartitions(t.db.knex);
