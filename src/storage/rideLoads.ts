@@ -477,9 +477,14 @@ async function writeNewRides(
   return { loaded, byDay, corrected, correctedByDay };
 }
 
-/** COPY into one new day's table (a name of ridePartitions.ts: rides_YYYY_MM_DD, no quoting needed). */
+/**
+ * COPY into one new day's table (a name of ridePartitions.ts: rides_YYYY_MM_DD, no quoting
+ * needed). FREEZE: the table was made in this transaction, so its rows are written frozen and
+ * all-visible, and the day's first read (the nightly scoring) does not write every page again to
+ * set hint bits; a rollback drops the table with them.
+ */
 function copyInto(table: string): string {
-  return `COPY ${table} (${RIDE_COLUMNS}) FROM STDIN (FORMAT binary)`;
+  return `COPY ${table} (${RIDE_COLUMNS}) FROM STDIN (FORMAT binary, FREEZE)`;
 }
 
 /**
