@@ -169,36 +169,36 @@ const medianOf = <T>(xs: T[], f: (x: T) => number) => median(xs.map(f));
 const rssMedian = <T extends { peakRssMb: number | null }>(xs: T[]) => (xs.some((x) => x.peakRssMb === null) ? null : median(xs.map((x) => x.peakRssMb!)));
 
 if (detection) {
-console.log(`seeding a day (simulate + insert), median: ${s2(median(seedSeconds))} s; tensor backend: ${cases['first scoring, every flag written'][0].run.tensorBackend}`);
-console.log('\ndetection: whole `ridescan detect --json` processes; phases as the run recorded them; floors measured on the same state just before');
-console.log(
-  formatTable(
-    ['case', 'rides', 'flags written', 'wall s', 'read s', 'compute s', '(clustering s)', 'write s', 'run total s', 'outside the run s', 'peak RSS MB', 'feature \\copy s', 'read COPY s'],
-    Object.entries(cases).map(([name, rs]) => {
-      const flags = medianOf(rs, (r) => r.run.flagsWritten);
-      const mustBeZero = name === 're-run, nothing changed' && rs.some((r) => r.run.flagsWritten !== 0);
-      return [
-        name,
-        medianOf(rs, (r) => r.run.rides).toLocaleString('en-US'),
-        `${flags.toLocaleString('en-US')}${mustBeZero ? ' (≠ 0!)' : ''}`,
-        s2(medianOf(rs, (r) => r.wall)),
-        s2(medianOf(rs, (r) => r.run.timings.readSeconds)),
-        s2(medianOf(rs, (r) => r.run.timings.computeSeconds)),
-        s2(medianOf(rs, (r) => r.run.timings.clusterSeconds)),
-        s2(medianOf(rs, (r) => r.run.timings.writeSeconds)),
-        s2(medianOf(rs, (r) => r.run.timings.totalSeconds)),
-        s2(medianOf(rs, (r) => r.wall - r.run.timings.totalSeconds)),
-        mb(rssMedian(rs)),
-        s2(medianOf(rs, (r) => r.featureFloor)),
-        s2(medianOf(rs, (r) => r.readFloor)),
-      ];
-    }),
-  ),
-);
-console.log(
-  "(wall: process start to exit; run total: the pipeline inside it; outside the run: start-up, opening the database, printing;\n feature \\copy: psql's whole process copying distance_km, duration_min of the day as text;\n" +
-    ` read COPY: psql's \\timing of a binary COPY of the read's columns, the same the read copies)`,
-);
+  console.log(`seeding a day (simulate + insert), median: ${s2(median(seedSeconds))} s; tensor backend: ${cases['first scoring, every flag written'][0].run.tensorBackend}`);
+  console.log('\ndetection: whole `ridescan detect --json` processes; phases as the run recorded them; floors measured on the same state just before');
+  console.log(
+    formatTable(
+      ['case', 'rides', 'flags written', 'wall s', 'read s', 'compute s', '(clustering s)', 'write s', 'run total s', 'outside the run s', 'peak RSS MB', 'feature \\copy s', 'read COPY s'],
+      Object.entries(cases).map(([name, rs]) => {
+        const flags = medianOf(rs, (r) => r.run.flagsWritten);
+        const mustBeZero = name === 're-run, nothing changed' && rs.some((r) => r.run.flagsWritten !== 0);
+        return [
+          name,
+          medianOf(rs, (r) => r.run.rides).toLocaleString('en-US'),
+          `${flags.toLocaleString('en-US')}${mustBeZero ? ' (≠ 0!)' : ''}`,
+          s2(medianOf(rs, (r) => r.wall)),
+          s2(medianOf(rs, (r) => r.run.timings.readSeconds)),
+          s2(medianOf(rs, (r) => r.run.timings.computeSeconds)),
+          s2(medianOf(rs, (r) => r.run.timings.clusterSeconds)),
+          s2(medianOf(rs, (r) => r.run.timings.writeSeconds)),
+          s2(medianOf(rs, (r) => r.run.timings.totalSeconds)),
+          s2(medianOf(rs, (r) => r.wall - r.run.timings.totalSeconds)),
+          mb(rssMedian(rs)),
+          s2(medianOf(rs, (r) => r.featureFloor)),
+          s2(medianOf(rs, (r) => r.readFloor)),
+        ];
+      }),
+    ),
+  );
+  console.log(
+    "(wall: process start to exit; run total: the pipeline inside it; outside the run: start-up, opening the database, printing;\n feature \\copy: psql's whole process copying distance_km, duration_min of the day as text;\n" +
+      ` read COPY: psql's \\timing of a binary COPY of the read's columns, the same the read copies)`,
+  );
 }
 
 if (options.load) {

@@ -1,7 +1,8 @@
 // rides is partitioned by service day (migration 012): a day's rides can only be written once its
 // partition exists. Every writer of rides (the loader, simulate, the time-zone change, tests that
 // insert directly) calls ensureDayPartitions in its own transaction, with the days it is about to
-// write, before writing.
+// write, before writing; the loader makes the days that had none as tables of their own and
+// attaches them when filled (startDayTables, attachDayTables below).
 //
 // A partition is made as a table of its own (`like rides including all`, with the primary key
 // index) and then attached. CREATE TABLE ... PARTITION OF takes an ACCESS EXCLUSIVE lock on rides
