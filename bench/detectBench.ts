@@ -32,6 +32,7 @@ const program = new Command('bench')
   .addOption(new Option('--repeat <n>', 'repetitions; medians are printed').argParser(parseCount).default(3))
   .addOption(new Option('--load-rows <n>', 'rows of the generated TLC CSV (default: --rides)').argParser(parseCount))
   .option('--no-load', 'skip the load measurement')
+  .addOption(new Option('--only <case>', 'run only this measurement (the load: no detection, no workers)').choices(['load']))
   .option('--no-evaluate', 'skip the evaluate sweep')
   .option('--no-workers', 'skip worker scaling')
   .addOption(new Option('--worker-days <n>', 'worker scaling: service days').argParser(parseCount).default(30))
@@ -48,7 +49,15 @@ const options = program.opts<{
   workerDays: number;
   workerRides: number;
   workerCounts: string;
+  only?: 'load';
 }>();
+// --only load: the load and start-up alone (the detection cases seed and score 1M rides first)
+const detection = options.only === undefined;
+if (options.only === 'load') {
+  options.load = true;
+  options.workers = false;
+  options.evaluate = false;
+}
 const workerCounts = options.workerCounts.split(',').map((s) => parseCount(s.trim()));
 const config = resolveConfig();
 if (!config.databaseUrl) {
@@ -90,7 +99,7 @@ function detectCase(day: string): DetectCase {
 const db = await openBenchDatabase(config, SCHEMA);
 console.log(`ridescan bench: ${options.rides.toLocaleString('en-US')} rides, ${options.repeat} repetition(s), ${db.describe}`);
 const seedSeconds: number[] = [];
-for (let k = 0; k < options.repeat; k++) {
+for (let k = 0; k < (detection ? options.repeat : 0); k++) {
   const day = `2030-01-${String(k + 1).padStart(2, '0')}`;
   await db.knex('rides').where({ service_date: day }).delete();
   await db.knex('detection_runs').where({ service_date: day }).delete();
@@ -159,36 +168,38 @@ const mb = (x: number | null) => (x === null ? 'n/a' : x.toFixed(0));
 const medianOf = <T>(xs: T[], f: (x: T) => number) => median(xs.map(f));
 const rssMedian = <T extends { peakRssMb: number | null }>(xs: T[]) => (xs.some((x) => x.peakRssMb === null) ? null : median(xs.map((x) => x.peakRssMb!)));
 
-console.log(`seeding a day (simulate + insert), median: ${s2(median(seedSeconds))} s; tensor backend: ${cases['first scoring, every flag written'][0].run.tensorBackend}`);
-console.log('\ndetection: whole `ridescan detect --json` processes; phases as the run recorded them; floors measured on the same state just before');
-console.log(
-  formatTable(
-    ['case', 'rides', 'flags written', 'wall s', 'read s', 'compute s', '(clustering s)', 'write s', 'run total s', 'outside the run s', 'peak RSS MB', 'feature \\copy s', 'read COPY s'],
-    Object.entries(cases).map(([name, rs]) => {
-      const flags = medianOf(rs, (r) => r.run.flagsWritten);
-      const mustBeZero = name === 're-run, nothing changed' && rs.some((r) => r.run.flagsWritten !== 0);
-      return [
-        name,
-        medianOf(rs, (r) => r.run.rides).toLocaleString('en-US'),
-        `${flags.toLocaleString('en-US')}${mustBeZero ? ' (≠ 0!)' : ''}`,
-        s2(medianOf(rs, (r) => r.wall)),
-        s2(medianOf(rs, (r) => r.run.timings.readSeconds)),
-        s2(medianOf(rs, (r) => r.run.timings.computeSeconds)),
-        s2(medianOf(rs, (r) => r.run.timings.clusterSeconds)),
-        s2(medianOf(rs, (r) => r.run.timings.writeSeconds)),
-        s2(medianOf(rs, (r) => r.run.timings.totalSeconds)),
-        s2(medianOf(rs, (r) => r.wall - r.run.timings.totalSeconds)),
-        mb(rssMedian(rs)),
-        s2(medianOf(rs, (r) => r.featureFloor)),
-        s2(medianOf(rs, (r) => r.readFloor)),
-      ];
-    }),
-  ),
-);
-console.log(
-  "(wall: process start to exit; run total: the pipeline inside it; outside the run: start-up, opening the database, printing;\n feature \\copy: psql's whole process copying distance_km, duration_min of the day as text;\n" +
-    ` read COPY: psql's \\timing of a binary COPY of the read's columns, the same the read copies)`,
-);
+if (detection) {
+  console.log(`seeding a day (simulate + insert), median: ${s2(median(seedSeconds))} s; tensor backend: ${cases['first scoring, every flag written'][0].run.tensorBackend}`);
+  console.log('\ndetection: whole `ridescan detect --json` processes; phases as the run recorded them; floors measured on the same state just before');
+  console.log(
+    formatTable(
+      ['case', 'rides', 'flags written', 'wall s', 'read s', 'compute s', '(clustering s)', 'write s', 'run total s', 'outside the run s', 'peak RSS MB', 'feature \\copy s', 'read COPY s'],
+      Object.entries(cases).map(([name, rs]) => {
+        const flags = medianOf(rs, (r) => r.run.flagsWritten);
+        const mustBeZero = name === 're-run, nothing changed' && rs.some((r) => r.run.flagsWritten !== 0);
+        return [
+          name,
+          medianOf(rs, (r) => r.run.rides).toLocaleString('en-US'),
+          `${flags.toLocaleString('en-US')}${mustBeZero ? ' (≠ 0!)' : ''}`,
+          s2(medianOf(rs, (r) => r.wall)),
+          s2(medianOf(rs, (r) => r.run.timings.readSeconds)),
+          s2(medianOf(rs, (r) => r.run.timings.computeSeconds)),
+          s2(medianOf(rs, (r) => r.run.timings.clusterSeconds)),
+          s2(medianOf(rs, (r) => r.run.timings.writeSeconds)),
+          s2(medianOf(rs, (r) => r.run.timings.totalSeconds)),
+          s2(medianOf(rs, (r) => r.wall - r.run.timings.totalSeconds)),
+          mb(rssMedian(rs)),
+          s2(medianOf(rs, (r) => r.featureFloor)),
+          s2(medianOf(rs, (r) => r.readFloor)),
+        ];
+      }),
+    ),
+  );
+  console.log(
+    "(wall: process start to exit; run total: the pipeline inside it; outside the run: start-up, opening the database, printing;\n feature \\copy: psql's whole process copying distance_km, duration_min of the day as text;\n" +
+      ` read COPY: psql's \\timing of a binary COPY of the read's columns, the same the read copies)`,
+  );
+}
 
 if (options.load) {
   console.log(`\nload: ${loadRows.toLocaleString('en-US')}-row TLC yellow CSV (${loadFileMb.toFixed(0)} MB), fresh schema per repetition`);
@@ -223,7 +234,7 @@ const ratioOf = <T>(xs: T[], measure: (x: T) => number, floor: (x: T) => number)
 const first = cases['first scoring, every flag written'];
 const rerun = cases['re-run, nothing changed'];
 const rerunFlags = Math.max(...rerun.map((r) => r.run.flagsWritten));
-const targets: Target[] = [
+const targets: Target[] = !detection ? [] : [
   { line: 'first scoring, every flag written (wall vs feature \\copy)', measured: medianOf(first, (r) => r.wall), floor: medianOf(first, (r) => r.featureFloor), ratio: ratioOf(first, (r) => r.wall, (r) => r.featureFloor), target: 3 },
   {
     line: 're-run, nothing changed (wall vs feature \\copy)',

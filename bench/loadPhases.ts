@@ -5,8 +5,10 @@
 //   (rideBatches, the loader's own reader); + encoding them as binary COPY (27 fields, as
 //   rideLoads.ts does);
 // - in the database (whole psql processes, fresh schemas): one binary COPY of exactly the rows
-//   the loader wrote, into `rides` as migrated, into `rides` without its two indexes, and into
-//   a plain table of the same columns;
+//   the loader wrote, into `rides` as migrated (its day partitions made first, each with its
+//   primary key), into a table like `rides` without its index and then its primary key built
+//   once (what the loader does for a day that had no partition: fill, then ATTACH), and into a
+//   plain table of the same columns;
 // - the whole `ridescan load` process, once more under --cpu-prof, with the profile's self time
 //   summed by file and by function (the top of each).
 import { createReadStream, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -23,6 +25,8 @@ import { TLC_TIME_ZONE } from '../src/application/ingest/formats.js';
 import { BinaryCopyWriter } from '../src/storage/binaryCopy.js';
 import { encodeRideRow, type RideRow } from '../src/storage/rideLoads.js';
 import { freshSchema } from './benchDatabase.js';
+import { openDatabase } from '../src/storage/database.js';
+import { ensureDayPartitions, listDayPartitions } from '../src/storage/ridePartitions.js';
 import { median, timeProcess, timeRidescan, CLI } from './processes.js';
 import { Psql, checkpoint } from './psqlFloors.js';
 import { TLC_YELLOW_PLAIN_COLUMNS, writeTlcCsv } from './tlcCsv.js';
@@ -71,10 +75,14 @@ try {
   const profileDir = join(dir, 'profile');
   const binary = join(dir, 'rides.bin');
   let profiled: { wall: number; inProcess: number };
+  let days: string[] = [];
   try {
     const p = timeProcess(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profileDir, CLI, 'load', file, '--json'], { ...process.env, DATABASE_URL: loaded.url, RIDESCAN_LOG_LEVEL: 'warn' });
     profiled = { wall: p.seconds, inProcess: (JSON.parse(p.stdout) as { files: { seconds: number }[] }).files[0].seconds };
     new Psql(databaseUrl, loaded.schema).run([`\\copy (select ${RIDE_COLUMNS} from rides) to '${binary}' with (format binary)`]);
+    const db = await openDatabase({ databaseUrl: loaded.url });
+    days = (await listDayPartitions(db.knex)).map((p) => p.day);
+    await db.close();
   } finally {
     await loaded.drop();
   }
@@ -82,8 +90,9 @@ try {
   const database: [string, number[]][] = [
     ["psql \\copy of the CSV into a plain table of the file's columns (the issue's floor)", []],
     ['psql \\copy of the binary rows into a plain table of the same columns', []],
-    ['psql \\copy of the binary rows into rides without its indexes', []],
-    ['psql \\copy of the binary rows into rides as migrated', []],
+    ['psql \\copy of the binary rows into a table like rides, no index', []],
+    ['  then its primary key built (as ATTACH builds a new day\'s)', []],
+    ['psql \\copy of the binary rows into rides as migrated (day partitions made first)', []],
     ['ridescan load, whole process', []],
     ['ridescan load, in process (its own seconds: file open to commit)', []],
   ];
@@ -98,8 +107,12 @@ try {
       psql.run(['create table rides_bare (like rides including defaults) with (fillfactor = 50)']);
       checkpoint(psql);
       database[2][1].push(psql.run([`\\copy rides_bare (${RIDE_COLUMNS}) from '${binary}' with (format binary)`]).seconds);
+      database[3][1].push(psql.run(['alter table rides_bare add primary key (service_date, ride_id)']).seconds);
+      const db = await openDatabase({ databaseUrl: target.url });
+      await db.knex.transaction((trx) => ensureDayPartitions(trx, days));
+      await db.close();
       checkpoint(psql);
-      database[3][1].push(psql.run([`\\copy rides (${RIDE_COLUMNS}) from '${binary}' with (format binary)`]).seconds);
+      database[4][1].push(psql.run([`\\copy rides (${RIDE_COLUMNS}) from '${binary}' with (format binary)`]).seconds);
     } finally {
       await target.drop();
     }
@@ -107,8 +120,8 @@ try {
     try {
       checkpoint(new Psql(databaseUrl, again.schema));
       const p = timeRidescan(['load', file, '--json'], { ...process.env, DATABASE_URL: again.url, RIDESCAN_LOG_LEVEL: 'warn' });
-      database[4][1].push(p.seconds);
-      database[5][1].push((JSON.parse(p.stdout) as { files: { seconds: number }[] }).files[0].seconds);
+      database[5][1].push(p.seconds);
+      database[6][1].push((JSON.parse(p.stdout) as { files: { seconds: number }[] }).files[0].seconds);
     } finally {
       await again.drop();
     }

@@ -183,13 +183,20 @@ export class BinaryCopyWriter {
     this.ensure(4 + 3 * n); // UTF-8 needs at most 3 bytes per UTF-16 unit
     const at = this.offset + 4;
     const bytes = this.buffer;
-    let i = 0;
-    for (; i < n; i++) {
-      const c = value.charCodeAt(i);
-      if (c >= 128) break;
-      bytes[at + i] = c;
+    let length: number;
+    if (n > 16) {
+      // a long text (a TLC ride id: a string built of parts) is copied faster by the encoder,
+      // which flattens it once, than char by char
+      length = bytes.write(value, at, 'utf8');
+    } else {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 128) break;
+        bytes[at + i] = c;
+      }
+      length = i === n ? n : bytes.write(value, at);
     }
-    const length = i === n ? n : bytes.write(value, at);
     this.view.setInt32(this.offset, length);
     this.offset += 4 + length;
     return this;

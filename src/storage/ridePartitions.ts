@@ -1,7 +1,8 @@
 // rides is partitioned by service day (migration 012): a day's rides can only be written once its
 // partition exists. Every writer of rides (the loader, simulate, the time-zone change, tests that
 // insert directly) calls ensureDayPartitions in its own transaction, with the days it is about to
-// write, before writing.
+// write, before writing; the loader makes the days that had none as tables of their own and
+// attaches them when filled (startDayTables, attachDayTables below).
 //
 // A partition is made as a table of its own (`like rides including all`, with the primary key
 // index) and then attached. CREATE TABLE ... PARTITION OF takes an ACCESS EXCLUSIVE lock on rides
@@ -49,6 +50,71 @@ export async function ensureDayPartitions(trx: Knex.Transaction, days: Iterable<
   for (const day of unique) if (!ISO_DAY.test(day)) throw new Error(`not an ISO date: ${JSON.stringify(day)}`);
   await lockInTransaction(trx, LOCKS.partitions());
   await trx.raw(createMissing(unique));
+}
+
+// A loader that brings a day with no partition yet (the nightly file's new days) fills a table of
+// its own without indexes and attaches it once filled (startDayTables, attachDayTables), all in
+// the load's transaction: a failed load leaves neither table nor rows. The primary key maintained
+// row by row during a COPY cost the database more than half of a 1M-ride load's time; built once
+// over the filled table (by ATTACH, which makes the partition's index for the partitioned one's)
+// it costs a sort. The table's CHECK constraint is the partition bound, so ATTACH skips its
+// validation scan; it is dropped after the ATTACH (the bound is the partition constraint then),
+// leaving the partition as ensureDayPartitions makes it.
+const BOUND_CHECK = 'rides_day_bound';
+
+// Bindings: the days as a date array. Which of them have no table of their name yet.
+const MISSING_DAYS = `select to_char(d, 'YYYY-MM-DD') as day from unnest(?::date[]) d
+  where to_regclass(quote_ident(${partitionNameSql('d')})) is null order by d`;
+
+function createStandalone(days: string[]): string {
+  return `do $do$
+  declare d date; name text;
+  begin
+    foreach d in array '{${days.join(',')}}'::date[] loop
+      name := ${partitionNameSql('d')};
+      execute format('create table %I (like rides including all excluding indexes) with (fillfactor = 50)', name);
+      execute format('alter table %I add constraint ${BOUND_CHECK} check (service_date >= %L and service_date < %L)', name, d, d + 1);
+    end loop;
+  end
+  $do$`;
+}
+
+function attachStandalone(days: string[]): string {
+  return `do $do$
+  declare d date; name text;
+  begin
+    foreach d in array '{${days.join(',')}}'::date[] loop
+      name := ${partitionNameSql('d')};
+      execute format('alter table rides attach partition %I for values from (%L) to (%L)', name, d, d + 1);
+      execute format('alter table %I drop constraint ${BOUND_CHECK}', name);
+    end loop;
+  end
+  $do$`;
+}
+
+/**
+ * Of the given days (ISO dates), makes a standalone table, no indexes, for each that has no
+ * partition, and returns those days; the others have their partition. In the caller's
+ * transaction, under the partitions lock (held until it ends, as by ensureDayPartitions). The
+ * caller fills the tables (COPY into partitionName(day)) and must attachDayTables them before
+ * its transaction commits: until then they are not part of rides.
+ */
+export async function startDayTables(trx: Knex.Transaction, days: Iterable<string>): Promise<string[]> {
+  const unique = [...new Set(days)].sort();
+  if (unique.length === 0) return [];
+  for (const day of unique) if (!ISO_DAY.test(day)) throw new Error(`not an ISO date: ${JSON.stringify(day)}`);
+  await lockInTransaction(trx, LOCKS.partitions());
+  const missing = ((await trx.raw(MISSING_DAYS, [`{${unique.join(',')}}`])).rows as { day: string }[]).map((r) => r.day);
+  if (missing.length > 0) await trx.raw(createStandalone(missing));
+  return missing;
+}
+
+/** Attaches tables startDayTables made (and the caller filled) as the partitions of their days. */
+export async function attachDayTables(trx: Knex.Transaction, days: Iterable<string>): Promise<void> {
+  const unique = [...new Set(days)].sort();
+  if (unique.length === 0) return;
+  for (const day of unique) if (!ISO_DAY.test(day)) throw new Error(`not an ISO date: ${JSON.stringify(day)}`);
+  await trx.raw(attachStandalone(unique));
 }
 
 export interface DayPartition {

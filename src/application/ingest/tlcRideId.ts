@@ -42,7 +42,33 @@ export function tlcRideId(format: 'tlc-yellow' | 'tlc-green', r: LoadedRide, pic
   put(18, r.congestionSurcharge);
   put(19, r.airportFee);
   put(20, r.totalAmount);
-  return `${PREFIX[format]}${stamp(pickupMs)}-${hash('sha256', keyBytes, 'hex').slice(0, HEX_CHARS)}`;
+  return `${datePart(format, pickupMs)}${timePart(pickupMs)}-${hash('sha256', keyBytes, 'hex').slice(0, HEX_CHARS)}`;
+}
+
+// The id's text in front of the hash, in two parts: 'tlc-y-YYYYMMDDT' of the last pickup day
+// (rows come in pickup order: one day's text serves thousands of rows) and HHMMSS from a table
+// of two-digit strings, instead of a dozen short-lived strings per row for the whole stamp.
+let lastDay = NaN;
+let lastFormat = '';
+let lastDayText = '';
+const TWO_DIGITS = Array.from({ length: 60 }, (_, n) => (n < 10 ? `0${n}` : `${n}`));
+
+function datePart(format: 'tlc-yellow' | 'tlc-green', ms: number): string {
+  const day = Math.floor(ms / 86_400_000);
+  if (day !== lastDay || format !== lastFormat) {
+    lastDay = day;
+    lastFormat = format;
+    lastDayText = `${PREFIX[format]}${stamp(day * 86_400_000).slice(0, 9)}`;
+  }
+  return lastDayText;
+}
+
+function timePart(ms: number): string {
+  let seconds = Math.floor((ms - Math.floor(ms / 86_400_000) * 86_400_000) / 1000);
+  const h = Math.floor(seconds / 3600);
+  seconds -= h * 3600;
+  const mi = Math.floor(seconds / 60);
+  return TWO_DIGITS[h] + TWO_DIGITS[mi] + TWO_DIGITS[seconds - mi * 60];
 }
 
 /** NULL as NaN (decoded values are finite), -0 as 0; little-endian whatever the machine. */

@@ -16,7 +16,8 @@ export type RideReject = RejectRow;
 
 /**
  * Some rows of a file, in file order, handed over one by one (see storage's RowBatch: a ride
- * object should live no longer than its row).
+ * object should live no longer than its row). The ride is valid only during its call: the
+ * readers reuse one object from row to row.
  */
 export interface LoadBatch {
   each(onRide: (ride: LoadedRide) => void, onReject: (reject: RideReject) => void): void;

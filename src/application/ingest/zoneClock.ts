@@ -9,8 +9,13 @@ const QUARTER_HOUR = 900_000;
 const DAY = 86_400_000;
 const CACHE_LIMIT = 200_000;
 
+// Offsets by zone, shared by every clock of the zone: a TLC load into New York days has two clocks
+// of that zone (the file's and the service days'), and each lookup is an Intl formatToParts call
+// (a few µs; a month of rides needs thousands).
+const OFFSETS_BY_ZONE = new Map<string, Map<number, number>>();
+
 export class ZoneClock {
-  private readonly offsets = new Map<number, number>();
+  private readonly offsets: Map<number, number>;
   private readonly format: Intl.DateTimeFormat | null;
   // the last quarter hour looked up, and the last wall-clock day found free of transitions:
   // rows come roughly in time order, so most conversions end here
@@ -20,6 +25,9 @@ export class ZoneClock {
   private lastPlainOffset = 0;
 
   constructor(readonly zone: string) {
+    let offsets = OFFSETS_BY_ZONE.get(zone);
+    if (offsets === undefined) OFFSETS_BY_ZONE.set(zone, (offsets = new Map()));
+    this.offsets = offsets;
     this.format = zone === 'UTC' || zone === 'Etc/UTC' ? null : new Intl.DateTimeFormat('en-US', {
       timeZone: zone,
       hourCycle: 'h23',
