@@ -328,10 +328,16 @@ describe.skipIf(!postgresBin)('server restarts and terminated sessions (a throwa
       const days = ['2021-05-01', '2021-05-02', '2021-05-03'];
       for (const [i, day] of days.entries()) await simulateDay(db, { serviceDate: day, rides: i === 1 ? 150_000 : 5_000, seed: 10 + i, timeZone: 'UTC' });
       const app = 'rs-backfill';
+      // the second day's write lock held, so that its write waits in its transaction: the server
+      // stops while that day is surely in progress, whatever the machine's speed (waiting for its
+      // run to appear raced the day's end on a busy machine)
+      const holder = await blocker();
+      await holder.query(`select pg_advisory_lock(${SPACE_SQL_1}, $2)`, lockArgs(LOCKS.writeDay(days[1])));
       const cli = spawnCli(['backfill', '--from', days[0], '--to', days[2], '--concurrency', '1'], app);
-      // stopped while the second (large) day is read or computed, back after its retries are spent
-      await waitUntil('the second day to start', async () => (await runsOf(days[1])).length > 0, 30_000, cli);
+      // stopped while the second (large) day waits to write, back after its retries are spent
+      await waitUntil('the second day to wait on its write lock', async () => (await activity(app)).some((a) => a.wait_event_type === 'Lock' && a.xact), 30_000, cli);
       await server.stop();
+      await holder.end().catch(() => {});
       await new Promise((r) => setTimeout(r, 2500));
       await server.start();
       const run = await cli.exited;
