@@ -6,6 +6,10 @@ import type { FeatureSet } from './prepare/rideFeatures.js';
 
 export type DetectorAlgorithm = 'dbscan' | 'kmeans';
 
+/** How rides with zones are judged (DbscanDetectorParams.context). */
+export const DETECTOR_CONTEXTS = ['zone_map', 'zone_pair', 'none'] as const;
+export type DetectorContext = (typeof DETECTOR_CONTEXTS)[number];
+
 /** What every detector takes: the features it works on and the limits of the rules. */
 interface CommonParams {
   /** default 'distance_duration' (the book's) */
@@ -31,9 +35,11 @@ export interface DbscanDetectorParams extends CommonParams {
   /**
    * 'zone_pair': rides that carry pickup and dropoff zones (TLC) are judged against what is normal for
    * their zone pair in the trailing weeks (the features become z-scores within the pair); rides of
-   * a day without zones keep `features`. Default (when left out): 'none', what older runs did.
+   * a day without zones keep `features`. 'zone_map': the same, with a seldom seen pair's usual
+   * distance taken from a map of the zones fitted on all pairs (context/zoneMap.ts) instead of its
+   * borough pair's. Default (when left out): 'none', what older runs did.
    */
-  context?: 'zone_pair' | 'none';
+  context?: DetectorContext;
   /**
    * eps 'auto' with context: eps is this × the median k-distance instead of epsScale. Within-pair
    * features pack normal rides denser about their centre than the day-level features do, so the same

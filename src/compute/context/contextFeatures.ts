@@ -47,7 +47,7 @@ export function contextFeatures(
   const n = distanceKm.length;
   const a = new Float64Array(n);
   const b = new Float64Array(n);
-  const levels: Record<ContextLevel, number> = { zone_pair: 0, area_pair: 0, all: 0 };
+  const levels: Record<ContextLevel, number> = { zone_pair: 0, zone_map: 0, area_pair: 0, all: 0 };
   for (let i = 0; i < n; i++) {
     const ref = baseline.reference(pickupZone[i], dropoffZone[i]);
     if (i < counted) levels[ref.level]++;
