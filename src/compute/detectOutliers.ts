@@ -356,7 +356,7 @@ function judgeInContext(
       if (hour && reference.zones.hour) hour.set(reference.zones.hour, m);
     }
   }
-  const features = contextFeatures(d, t, pickup, dropoff, baseline, m, hour);
+  const features = contextFeatures(d, t, pickup, dropoff, baseline, m, hour, options.zoneMap === true);
   const resolved: ResolvedContext = {
     baselineRides: baseline.rides,
     baselinePairs: baseline.pairs,

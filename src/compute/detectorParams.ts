@@ -103,8 +103,8 @@ export const DEFAULT_DETECTOR = Object.freeze({
   minSamples: 'auto',
   minClusterShare: 0.05,
   sampleSize: 50_000,
-  context: 'zone_pair',
-  contextEpsScale: 7,
+  context: 'zone_map',
+  contextEpsScale: 6.5,
   baselineDays: 84,
   referenceRides: 30_000,
 } as const satisfies DetectorParams);

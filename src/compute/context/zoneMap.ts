@@ -23,12 +23,13 @@ export const MIN_ZONE_RIDES = 3;
 export const PAIR_WEIGHT_CAP = 10;
 /**
  * Adam steps: 1,500, or fewer on a large history, at most MAP_PAIR_STEPS pair-steps in all but never
- * under 400. The 2019 months (2,700 pairs) take 1,500; a history of 1M-ride days has nearly every
- * pair of zones (~35,000), each zone in hundreds of pairs, and a full synthetic city of 34,000 pairs
- * is fitted to 0.013 ln units in 600 steps, 0.036 in 300. The cost is the steps times the pairs.
+ * under 100. The 2019 months (under 4,000 pairs) take 1,500. A history of 1M-ride days has nearly
+ * every pair of zones (~26,000 pairs of New York's 263 placed zones; 230 steps), each zone in a
+ * hundred pairs or more: from the MDS start a synthetic city of 26,000 pairs is fitted to 0.015 ln
+ * units of its true distances in 50 steps and 0.014 in 100–400. The cost is the steps times the pairs.
  */
 export const MAP_ITERATIONS = 1500;
-export const MIN_MAP_ITERATIONS = 400;
+export const MIN_MAP_ITERATIONS = 100;
 export const MAP_PAIR_STEPS = 6_000_000;
 
 export interface ZoneMapInput {
