@@ -21,16 +21,19 @@ export const MAX_ZONE = 512;
 export const MIN_ZONE_RIDES = 3;
 /** a pair weighs its rides up to this many: a few busy Manhattan pairs must not pin the whole map */
 export const PAIR_WEIGHT_CAP = 10;
-/**
- * Adam steps: 1,500, or fewer on a large history, at most MAP_PAIR_STEPS pair-steps in all but never
- * under 100. The 2019 months (under 4,000 pairs) take 1,500. A history of 1M-ride days has nearly
- * every pair of zones (~26,000 pairs of New York's 263 placed zones; 230 steps), each zone in a
- * hundred pairs or more: from the MDS start a synthetic city of 26,000 pairs is fitted to 0.015 ln
- * units of its true distances in 50 steps and 0.014 in 100–400. The cost is the steps times the pairs.
- */
+/** Adam steps: the 2019 months' histories (under 4,000 pairs) change by < 0.1% of the loss over the last 500 */
 export const MAP_ITERATIONS = 1500;
-export const MIN_MAP_ITERATIONS = 100;
-export const MAP_PAIR_STEPS = 6_000_000;
+/**
+ * A history with more pairs than this (a large city's: 84 days of 1M-ride days hold ~34,000 of New
+ * York's pairs) is fitted on each zone's MAP_PAIRS_PER_ZONE pairs with the most rides, for
+ * THINNED_MAP_ITERATIONS steps. There nearly every ride's pair is well seen and the map judges a
+ * few rides in a thousand, so it must cost little: the steps times the pairs. Each zone keeps its
+ * best-measured pairs, and from the MDS start a synthetic city of 26,000 pairs is fitted to 0.015
+ * ln units of its true distances in 50 steps.
+ */
+export const MAX_MAP_PAIRS = 4000;
+export const MAP_PAIRS_PER_ZONE = 15;
+export const THINNED_MAP_ITERATIONS = 300;
 
 export interface ZoneMapInput {
   /** zone ids of each observed pair (p ≠ q, each unordered pair once) */
@@ -77,7 +80,7 @@ export function fitZoneMap(input: ZoneMapInput, iterationsGiven?: number): ZoneM
 
   // the pairs between placed zones, sorted by (low zone, high zone): the float sums below then
   // do not depend on the order the history's rows came in
-  const order: number[] = [];
+  let order: number[] = [];
   for (let k = 0; k < input.p.length; k++) {
     const p = input.p[k];
     const q = input.q[k];
@@ -86,8 +89,10 @@ export function fitZoneMap(input: ZoneMapInput, iterationsGiven?: number): ZoneM
   }
   const keyOf = (k: number) => Math.min(input.p[k], input.q[k]) * MAX_ZONE + Math.max(input.p[k], input.q[k]);
   order.sort((a, b) => keyOf(a) - keyOf(b) || a - b);
+  const thinned = order.length > MAX_MAP_PAIRS;
+  if (thinned) order = busiestPairsPerZone(order, input, keyOf);
   const m = order.length;
-  const iterations = iterationsGiven ?? Math.min(MAP_ITERATIONS, Math.max(MIN_MAP_ITERATIONS, Math.floor(MAP_PAIR_STEPS / m)));
+  const iterations = iterationsGiven ?? (thinned ? THINNED_MAP_ITERATIONS : MAP_ITERATIONS);
   const P = new Int32Array(m);
   const Q = new Int32Array(m);
   const target = new Float64Array(m);
@@ -235,4 +240,22 @@ function mdsStart(support: Float64Array, P: Int32Array, Q: Int32Array, target: F
     for (let i = 0; i < n; i++) x[2 * zones[i] + axis] = v[i] * scale;
   }
   return x;
+}
+
+/** Of the pairs (key order), each zone's MAP_PAIRS_PER_ZONE with the most rides (ties: the lower key), in key order. */
+function busiestPairsPerZone(order: number[], input: ZoneMapInput, keyOf: (k: number) => number): number[] {
+  const byZone = new Map<number, number[]>();
+  for (const k of order) {
+    for (const z of [input.p[k], input.q[k]]) {
+      let list = byZone.get(z);
+      if (!list) byZone.set(z, (list = []));
+      list.push(k);
+    }
+  }
+  const keep = new Set<number>();
+  for (const list of byZone.values()) {
+    list.sort((a, b) => input.rides[b] - input.rides[a] || keyOf(a) - keyOf(b));
+    for (let i = 0; i < Math.min(MAP_PAIRS_PER_ZONE, list.length); i++) keep.add(list[i]);
+  }
+  return order.filter((k) => keep.has(k));
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fitZoneMap, MIN_ZONE_RIDES, type ZoneMapInput } from '../../../src/compute/context/zoneMap.js';
+import { fitZoneMap, MAP_PAIRS_PER_ZONE, MAX_MAP_PAIRS, MIN_ZONE_RIDES, type ZoneMapInput } from '../../../src/compute/context/zoneMap.js';
 import { buildBaseline, SHRINK_RIDES, zoneArea } from '../../../src/compute/context/baseline.js';
 import { dayPairMoments, emptyMoments } from '../../../src/compute/context/pairMoments.js';
 import { applyValidityRules } from '../../../src/compute/prepare/validityRules.js';
@@ -90,6 +90,20 @@ describe('the zone map', () => {
     expect(Array.from(b.points)).toEqual(Array.from(a.points));
     expect(Array.from(c.points)).toEqual(Array.from(a.points));
     expect(c.c).toBe(a.c);
+  });
+
+  it("fits a large city's history on each zone's busiest pairs, and still recovers it", () => {
+    const city = layout(200, 23);
+    const { input } = pairs(city, 0.5, 29);
+    expect(input.p.length).toBeGreaterThan(MAX_MAP_PAIRS);
+    const map = fitZoneMap(input)!;
+    expect(map.zones).toBe(200);
+    expect(map.pairs).toBeLessThanOrEqual(200 * MAP_PAIRS_PER_ZONE);
+    expect(map.pairs).toBeGreaterThanOrEqual(100 * MAP_PAIRS_PER_ZONE);
+    // every pair, fitted or not
+    let sq = 0;
+    for (let i = 0; i < 200; i++) for (let j = i + 1; j < 200; j++) sq += (map.predict(i + 1, j + 1) - trueLnD(city, i, j)) ** 2;
+    expect(Math.sqrt(sq / ((200 * 199) / 2))).toBeLessThan(0.05);
   });
 
   it('places only zones with enough rides, and needs three of them', () => {
