@@ -44,9 +44,10 @@ export interface DbscanDetectorParams extends CommonParams {
    * eps 'auto' with context: eps is this × the median k-distance instead of epsScale. Within-pair
    * features pack normal rides denser about their centre than the day-level features do, so the same
    * density ratio would flag far more (at 3: 9% of real trips). Chosen on the 2019 TLC months
-   * (`evaluate --scenario tlc`, docs/detector.md): 6 caught 47% of long hauls but flagged 3.5% of
-   * airport trips, 7 flags 2.6% of them and catches 37%; 7 keeps the false alarms the operations team
-   * sees under the issue's 3%.
+   * (`evaluate --scenario tlc`, docs/detector.md). With 'zone_pair', 6 caught 47% of long hauls but
+   * flagged 3.5% of airport trips, 7 flagged 2.6% and caught 37%. With 'zone_map' (the default),
+   * 6.5: long hauls 64–67%, airport trips 2.6–2.7%, meter left running 0.90–0.94 (at 7: 0.885–0.90)
+   * on seeds 1–3.
    */
   contextEpsScale?: number;
   /** trailing days whose zone-pair baseline rows a run sums (context); default 84 */
@@ -93,7 +94,7 @@ export type DetectorParams = DbscanDetectorParams | KmeansDetectorParams;
  * The default detector (README, "Choosing the default detector"): DBSCAN on asinh(distance / median)
  * and log speed, eps 3 × the median k-distance, min_samples 1/400 of the rides clustered (at least 10),
  * clusters under 5% of the day flagged, days above 50,000 valid rides clustered on a 50,000-ride hash
- * sample.
+ * sample; rides with zones judged in their zone pair, seldom seen pairs by the zone map.
  */
 export const DEFAULT_DETECTOR = Object.freeze({
   algorithm: 'dbscan',
