@@ -2,7 +2,7 @@
 // a detector (DBSCAN with the small-cluster rule, or k-means distances) and a score per ride.
 import { applyValidityRules, resolveRuleLimits, type FareColumns, type RuleLimits } from './prepare/validityRules.js';
 import { addMoments, dayPairMoments, hasZone, totalRides, type PairMoments } from './context/pairMoments.js';
-import { buildBaseline, type ContextLevel } from './context/baseline.js';
+import { buildBaseline, type BaselineOptions, type ContextLevel } from './context/baseline.js';
 import { CONTEXT_FEATURE_NAMES, contextFeatures } from './context/contextFeatures.js';
 import { standardScale, type ScalerStats } from './prepare/standardScale.js';
 import { OUTLIER_REASONS, reasonCode } from './outlierReasons.js';
@@ -53,8 +53,10 @@ export interface ResolvedContext {
   baselineDays: number;
   /** the day's own rides were added to a thin history */
   ownDayIncluded: boolean;
-  /** the day's valid rides by the level they were judged at */
+  /** the day's valid rides by the level they were judged at (zone_map absent in runs before the map) */
   levels: Record<ContextLevel, number>;
+  /** the zone map (context 'zone_map'): zones placed, pairs fitted, c km, the fit's root mean square error in ln units */
+  map?: { zones: number; pairs: number; c: number; rmse: number };
   /** the mean ln-speed residual per pickup hour taken out (rounded to 0.001); null without hours */
   hourEffect: number[] | null;
 }
@@ -144,7 +146,8 @@ export function detectOutliers(distanceKm: Float64Array, durationMin: Float64Arr
   const rulesSeconds = since(t);
 
   t = performance.now();
-  const context = params.algorithm !== 'kmeans' && (params.context ?? 'none') === 'zone_pair' ? judgeInContext(inputs, ruleCodes, validIndex, reference, distanceKm, durationMin) : null;
+  const contextKind = params.algorithm !== 'kmeans' ? (params.context ?? 'none') : 'none';
+  const context = contextKind !== 'none' ? judgeInContext(inputs, ruleCodes, validIndex, reference, distanceKm, durationMin, { zoneMap: contextKind === 'zone_map' }) : null;
   const features = context
     ? { a: context.features.a, b: context.features.b, names: CONTEXT_FEATURE_NAMES, distanceScaleKm: undefined }
     : rideFeatures(featureSet, validDistance, validDuration);
@@ -298,6 +301,7 @@ function judgeInContext(
   reference: NonNullable<DetectionInputs['reference']> | null,
   distanceKm: Float64Array,
   durationMin: Float64Array,
+  options: BaselineOptions,
 ) {
   const zones = inputs.zones;
   if (!zones || !inputs.history) return null;
@@ -306,7 +310,7 @@ function judgeInContext(
   if (zoned === 0) return null;
   let moments = inputs.history.moments;
   const ownDayIncluded = totalRides(moments) < MIN_HISTORY_RIDES;
-  let baseline = ownDayIncluded ? null : buildBaseline(moments, inputs.history.areaOf);
+  let baseline = ownDayIncluded ? null : buildBaseline(moments, inputs.history.areaOf, options);
   if (ownDayIncluded) {
     // The day's own rides, anomalies and all, judged by a first baseline of them; then the rides
     // within TRIM_Z of their pair on both features make the baseline. Stored history is already
@@ -315,7 +319,7 @@ function judgeInContext(
     // 0.74 untrimmed, 0.77 trimmed at 2.5, 0.71 at 3.
     const valid = new Uint8Array(ruleCodes.length);
     for (let i = 0; i < valid.length; i++) valid[i] = ruleCodes[i] === 0 && distanceKm[i] > 0 ? 1 : 0;
-    const first = buildBaseline(addMoments(moments, dayPairMoments(distanceKm, durationMin, valid, zones.pickup, zones.dropoff)), inputs.history.areaOf);
+    const first = buildBaseline(addMoments(moments, dayPairMoments(distanceKm, durationMin, valid, zones.pickup, zones.dropoff)), inputs.history.areaOf, options);
     if (first) {
       for (let i = 0; i < valid.length; i++) {
         if (valid[i] === 0) continue;
@@ -324,7 +328,7 @@ function judgeInContext(
         if (Math.abs(ld - ref.meanD) > TRIM_Z * ref.sdD || Math.abs(ld - Math.log(durationMin[i]) - ref.meanS) > TRIM_Z * ref.sdS) valid[i] = 0;
       }
       moments = addMoments(moments, dayPairMoments(distanceKm, durationMin, valid, zones.pickup, zones.dropoff));
-      baseline = buildBaseline(moments, inputs.history.areaOf);
+      baseline = buildBaseline(moments, inputs.history.areaOf, options);
     }
   }
   if (!baseline) return null;
@@ -352,13 +356,14 @@ function judgeInContext(
       if (hour && reference.zones.hour) hour.set(reference.zones.hour, m);
     }
   }
-  const features = contextFeatures(d, t, pickup, dropoff, baseline, m, hour);
+  const features = contextFeatures(d, t, pickup, dropoff, baseline, m, hour, options.zoneMap === true);
   const resolved: ResolvedContext = {
     baselineRides: baseline.rides,
     baselinePairs: baseline.pairs,
     baselineDays: inputs.history.days,
     ownDayIncluded,
     levels: features.levels,
+    ...(baseline.map ? { map: { zones: baseline.map.zones, pairs: baseline.map.pairs, c: round3(baseline.map.c), rmse: round3(Math.sqrt(baseline.map.loss)) } } : {}),
     hourEffect: features.hourEffect && features.hourEffect.map((v) => Math.round(v * 1000) / 1000),
   };
   return { features, resolved };

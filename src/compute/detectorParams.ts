@@ -6,6 +6,10 @@ import type { FeatureSet } from './prepare/rideFeatures.js';
 
 export type DetectorAlgorithm = 'dbscan' | 'kmeans';
 
+/** How rides with zones are judged (DbscanDetectorParams.context). */
+export const DETECTOR_CONTEXTS = ['zone_map', 'zone_pair', 'none'] as const;
+export type DetectorContext = (typeof DETECTOR_CONTEXTS)[number];
+
 /** What every detector takes: the features it works on and the limits of the rules. */
 interface CommonParams {
   /** default 'distance_duration' (the book's) */
@@ -31,16 +35,19 @@ export interface DbscanDetectorParams extends CommonParams {
   /**
    * 'zone_pair': rides that carry pickup and dropoff zones (TLC) are judged against what is normal for
    * their zone pair in the trailing weeks (the features become z-scores within the pair); rides of
-   * a day without zones keep `features`. Default (when left out): 'none', what older runs did.
+   * a day without zones keep `features`. 'zone_map': the same, with a seldom seen pair's usual
+   * distance taken from a map of the zones fitted on all pairs (context/zoneMap.ts) instead of its
+   * borough pair's. Default (when left out): 'none', what older runs did.
    */
-  context?: 'zone_pair' | 'none';
+  context?: DetectorContext;
   /**
    * eps 'auto' with context: eps is this × the median k-distance instead of epsScale. Within-pair
    * features pack normal rides denser about their centre than the day-level features do, so the same
    * density ratio would flag far more (at 3: 9% of real trips). Chosen on the 2019 TLC months
-   * (`evaluate --scenario tlc`, docs/detector.md): 6 caught 47% of long hauls but flagged 3.5% of
-   * airport trips, 7 flags 2.6% of them and catches 37%; 7 keeps the false alarms the operations team
-   * sees under the issue's 3%.
+   * (`evaluate --scenario tlc`, docs/detector.md). With 'zone_pair', 6 caught 47% of long hauls but
+   * flagged 3.5% of airport trips, 7 flagged 2.6% and caught 37%. With 'zone_map' (the default),
+   * 6.5: long hauls 64–67%, airport trips 2.6–2.7%, meter left running 0.90–0.94 (at 7: 0.885–0.90)
+   * on seeds 1–3.
    */
   contextEpsScale?: number;
   /** trailing days whose zone-pair baseline rows a run sums (context); default 84 */
@@ -87,7 +94,7 @@ export type DetectorParams = DbscanDetectorParams | KmeansDetectorParams;
  * The default detector (README, "Choosing the default detector"): DBSCAN on asinh(distance / median)
  * and log speed, eps 3 × the median k-distance, min_samples 1/400 of the rides clustered (at least 10),
  * clusters under 5% of the day flagged, days above 50,000 valid rides clustered on a 50,000-ride hash
- * sample.
+ * sample; rides with zones judged in their zone pair, seldom seen pairs by the zone map.
  */
 export const DEFAULT_DETECTOR = Object.freeze({
   algorithm: 'dbscan',
@@ -97,8 +104,8 @@ export const DEFAULT_DETECTOR = Object.freeze({
   minSamples: 'auto',
   minClusterShare: 0.05,
   sampleSize: 50_000,
-  context: 'zone_pair',
-  contextEpsScale: 7,
+  context: 'zone_map',
+  contextEpsScale: 6.5,
   baselineDays: 84,
   referenceRides: 30_000,
 } as const satisfies DetectorParams);

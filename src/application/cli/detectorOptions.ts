@@ -6,7 +6,7 @@
 // book's recipe exactly; a numeric --min-samples turns sampling off (it counts rides of the whole day).
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
-import { DEFAULT_DETECTOR, KMEANS_DEFAULTS, type DetectorParams } from '../../compute/detectorParams.js';
+import { DEFAULT_DETECTOR, DETECTOR_CONTEXTS, KMEANS_DEFAULTS, type DetectorParams } from '../../compute/detectorParams.js';
 import { FEATURE_SETS, type FeatureSet } from '../../compute/prepare/rideFeatures.js';
 import { DEFAULT_RULE_LIMITS } from '../../compute/prepare/validityRules.js';
 import { asNumber, parseWith } from './options.js';
@@ -38,7 +38,7 @@ export const DetectorFlags = z.object({
   longTrip: limit,
   zeroDistanceMax: limit,
   minTripDistance: limit,
-  context: z.enum(['zone_pair', 'none']),
+  context: z.enum(DETECTOR_CONTEXTS),
   contextEpsScale: epsScale,
   baselineDays: z.number().int('must be a whole number').min(1, 'must be at least 1').max(3660, 'must be at most 3660'),
   referenceRides: z.number().int('must be a whole number').min(0, 'must be 0 or more').max(1_000_000, 'must be at most 1,000,000'),
@@ -109,8 +109,11 @@ export function addDetectorOptions(command: Command): Command {
         .default(r.noTripMaxKm),
     )
     .addOption(
-      new Option('--context <kind>', 'zone_pair: rides with pickup and dropoff zones (TLC) are judged against their zone pair in the trailing weeks; none: the day alone')
-        .choices(['zone_pair', 'none'])
+      new Option(
+        '--context <kind>',
+        'zone_map: rides with pickup and dropoff zones (TLC) are judged against their zone pair in the trailing weeks, a seldom seen pair by a map of the zones fitted on all pairs; zone_pair: by its borough pair; none: the day alone',
+      )
+        .choices([...DETECTOR_CONTEXTS])
         .default(d.context),
     )
     .addOption(
@@ -164,8 +167,8 @@ export function describeDetector(p: DetectorParams): string {
   const sample = p.minSamples === 'auto' && p.sampleSize !== undefined && Number.isFinite(p.sampleSize) ? `, sample of ${p.sampleSize.toLocaleString('en-US')} above that` : '';
   const share = p.minClusterShare > 0 ? `min cluster share ${p.minClusterShare}` : 'noise only';
   const context =
-    p.context === 'zone_pair'
-      ? `; with zones, judged in their zone pair over ${p.baselineDays ?? DEFAULT_DETECTOR.baselineDays} trailing days (eps auto ${p.contextEpsScale ?? DEFAULT_DETECTOR.contextEpsScale} × median k-distance)`
+    p.context === 'zone_pair' || p.context === 'zone_map'
+      ? `; with zones, judged in their zone pair${p.context === 'zone_map' ? ' (seldom seen pairs by the zone map)' : ''} over ${p.baselineDays ?? DEFAULT_DETECTOR.baselineDays} trailing days (eps auto ${p.contextEpsScale ?? DEFAULT_DETECTOR.contextEpsScale} × median k-distance)`
       : '';
   const reference = p.eps === 'auto' && p.minSamples === 'auto' && (p.referenceRides ?? 0) > 0 ? `; days under ${p.referenceRides!.toLocaleString('en-US')} rides clustered with trailing rides` : '';
   return `dbscan on ${p.features ?? 'distance_duration'}, ${eps}, ${minSamples}, ${share}${sample}${context}${reference}`;

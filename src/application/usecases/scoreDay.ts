@@ -355,7 +355,7 @@ async function readDetectionInputs(db: Database, rides: DayRides, params: Detect
   if (rides.tlc) {
     inputs.fares = { fareAmount: rides.tlc.fareAmount, paymentType: rides.tlc.paymentType };
     inputs.zones = { pickup: rides.tlc.pickupZone, dropoff: rides.tlc.dropoffZone, hour: rides.tlc.pickupHour };
-    if (params.algorithm !== 'kmeans' && params.context === 'zone_pair') {
+    if (params.algorithm !== 'kmeans' && (params.context ?? 'none') !== 'none') {
       const history = await readTrailingPairMoments(db, rides.serviceDate, days);
       const areaOf = new Map((await readZones(db)).map((z) => [z.locationId, zoneArea(z.borough, z.zone, z.serviceZone)]));
       inputs.history = { ...history, areaOf };

@@ -15,13 +15,19 @@
 // against its own pair it lies ln 2–3 ≈ 0.7–1.1 above the pair's mean ln(distance), where the pairs
 // of the 2019 sample spread by 0.31 (different zones) to 0.61 (within one zone).
 import { hasZone, pairKey, type PairMoments } from './pairMoments.js';
+import { fitZoneMap, type ZoneMap } from './zoneMap.js';
 
 /** pseudo-rides of the parent level each estimate starts from (measured: evaluate --scenario tlc) */
 export const SHRINK_RIDES = 5;
 /** no spread below this, in ln units (a pair of identical rides is not infinitely strict) */
 export const MIN_SD = 0.05;
 
-export const CONTEXT_LEVELS = ['zone_pair', 'area_pair', 'all'] as const;
+/**
+ * zone_pair: the pair's own rides (at least SHRINK_RIDES); zone_map: a pair of two zones seldom or
+ * never seen together, judged by the zone map's distance (zoneMap.ts); area_pair: borough pair
+ * (airports apart); all: all rides.
+ */
+export const CONTEXT_LEVELS = ['zone_pair', 'zone_map', 'area_pair', 'all'] as const;
 export type ContextLevel = (typeof CONTEXT_LEVELS)[number];
 
 export interface Reference {
@@ -44,10 +50,21 @@ export function zoneArea(borough: string, zone: string, serviceZone: string): st
   return borough;
 }
 
+export interface BaselineOptions {
+  /**
+   * The zone map's distance (zoneMap.ts) is the parent of every pair of two different zones on the
+   * map, in place of the area pair's, with the map's own residual spread; speed still comes from
+   * the area pair.
+   */
+  zoneMap?: boolean;
+}
+
 export interface Baseline {
   /** rides and (ordered) zone pairs behind it */
   rides: number;
   pairs: number;
+  /** the zone map the pairs were shrunk towards (options.zoneMap), null without one */
+  map: ZoneMap | null;
   /**
    * Over all rides, ln(speed) rises with ln(distance) (long trips take faster roads): the slope, and
    * the mean ln(distance) it pivots on. The part of a reference that comes from all rides
@@ -82,7 +99,7 @@ interface Stats {
 const noSums = (): Sums => ({ n: 0, d: 0, s: 0, dd: 0, ss: 0, ds: 0 });
 
 /** The baseline of the moments (trailing days, and the day itself when they are few); null when empty. */
-export function buildBaseline(moments: PairMoments, areaOf: ReadonlyMap<number, string>): Baseline | null {
+export function buildBaseline(moments: PairMoments, areaOf: ReadonlyMap<number, string>, options: BaselineOptions = {}): Baseline | null {
   const area = (zone: number) => (hasZone(zone) ? (areaOf.get(zone) ?? '') : '');
   const areaPairKey = (a: string, b: string) => (a > b ? `${b}\u0000${a}` : `${a}\u0000${b}`);
   const zonePairKey = (p: number, q: number) => (p > q ? pairKey(q, p) : pairKey(p, q));
@@ -113,8 +130,11 @@ export function buildBaseline(moments: PairMoments, areaOf: ReadonlyMap<number, 
   const top = shrink(all, null);
   const areaPairs = new Map<string, Stats>();
   for (const [key, sums] of byAreaPair) areaPairs.set(key, shrink(sums, top));
+  const areaParent = (p: number, q: number) => areaPairs.get(areaPairKey(area(p), area(q)));
+  const map = options.zoneMap ? zoneMapOf(byPair, area) : null;
+  const mapParent = map ? mapParentOf(map, byPair, areaParent) : () => undefined;
   const pairs = new Map<number, Stats>();
-  for (const [key, { sums, p, q }] of byPair) pairs.set(key, shrink(sums, areaPairs.get(areaPairKey(area(p), area(q)))!));
+  for (const [key, { sums, p, q }] of byPair) pairs.set(key, shrink(sums, mapParent(p, q) ?? areaParent(p, q)!));
 
   const toReference = (stats: Stats, level: ContextLevel): Reference => ({
     meanD: stats.meanD,
@@ -132,6 +152,7 @@ export function buildBaseline(moments: PairMoments, areaOf: ReadonlyMap<number, 
     pairs: moments.pickup.length,
     slopeS,
     meanD: top.meanD,
+    map,
     reference(pickup: number, dropoff: number): Reference {
       const key = zonePairKey(hasZone(pickup) ? pickup : 0, hasZone(dropoff) ? dropoff : 0);
       const cached = cache.get(key);
@@ -139,17 +160,67 @@ export function buildBaseline(moments: PairMoments, areaOf: ReadonlyMap<number, 
       const a = area(pickup);
       const b = area(dropoff);
       // the most specific estimate there is, named by the most specific level with rides of its own
+      const zoned = hasZone(pickup) && hasZone(dropoff);
+      const onMap = zoned ? mapParent(pickup, dropoff) : undefined;
       const candidates: [Stats | undefined, ContextLevel][] = [
-        [hasZone(pickup) && hasZone(dropoff) ? pairs.get(key) : undefined, 'zone_pair'],
+        [zoned ? pairs.get(key) : undefined, 'zone_pair'],
+        [onMap, 'zone_map'],
         [a !== '' && b !== '' ? areaPairs.get(areaPairKey(a, b)) : undefined, 'area_pair'],
         [top, 'all'],
       ];
       const estimate = candidates.find(([stats]) => stats !== undefined)![0]!;
-      const level = candidates.find(([stats]) => stats !== undefined && stats.n >= SHRINK_RIDES)?.[1] ?? 'all';
+      // the map has no rides of its own: a pair on it is judged at zone_map below SHRINK_RIDES
+      const level = candidates.find(([stats, level]) => stats !== undefined && (level === 'zone_map' || stats.n >= SHRINK_RIDES))?.[1] ?? 'all';
       const reference = toReference(estimate, level);
       cache.set(key, reference);
       return reference;
     },
+  };
+}
+
+type PairSums = Map<number, { sums: Sums; p: number; q: number }>;
+
+/**
+ * The map of the pairs of two different zones (each unordered pair once: byPair pools both
+ * directions). Zones of no known area (TLC's 264 and 265, borough "Unknown") have no place.
+ */
+function zoneMapOf(byPair: PairSums, area: (zone: number) => string): ZoneMap | null {
+  const list = [...byPair.values()].filter(({ p, q }) => p !== q && area(p) !== '' && area(q) !== '');
+  return fitZoneMap({
+    p: Int32Array.from(list, (pair) => pair.p),
+    q: Int32Array.from(list, (pair) => pair.q),
+    meanD: Float64Array.from(list, (pair) => pair.sums.d / pair.sums.n),
+    rides: Float64Array.from(list, (pair) => pair.sums.n),
+  });
+}
+
+/**
+ * The parent of a pair of two different zones on the map: the map's ln(distance), with the spread
+ * of the rides about the map's distances (over all pairs on it: a rare pair's own rides are too few
+ * to say how far it strays), and the area pair's speed.
+ */
+function mapParentOf(map: ZoneMap, byPair: PairSums, areaParent: (p: number, q: number) => Stats | undefined) {
+  let sq = 0;
+  let n = 0;
+  for (const { sums, p, q } of byPair.values()) {
+    if (p === q) continue;
+    const pred = map.predict(p, q);
+    if (Number.isNaN(pred)) continue;
+    // Σ(x − pred)² over the pair's rides, from its sums
+    sq += sums.dd - 2 * pred * sums.d + sums.n * pred * pred;
+    n += sums.n;
+  }
+  const varD = n > 0 ? Math.max(0, sq) / n : 0;
+  const cache = new Map<number, Stats | undefined>();
+  return (p: number, q: number): Stats | undefined => {
+    if (p === q) return undefined;
+    const key = p < q ? p * 512 + q : q * 512 + p;
+    if (cache.has(key)) return cache.get(key);
+    const pred = map.predict(p, q);
+    const area = Number.isNaN(pred) ? undefined : areaParent(p, q);
+    const stats = area && { n: 0, meanD: pred, varD, meanS: area.meanS, varS: area.varS, topWeight: area.topWeight };
+    cache.set(key, stats);
+    return stats;
   };
 }
 

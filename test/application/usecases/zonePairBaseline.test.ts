@@ -68,7 +68,10 @@ describe.each(databaseTargets)('the zone-pair baseline on $name', (target) => {
     const summary = formatDetectSummary(next, 'test');
     expect(summary).toContain(`${next.resolved!.referenceRides.toLocaleString('en-US')} of them trailing rides`);
     const levels = next.resolved!.context!.levels;
-    expect(summary).toContain(`judged at zone pair ${levels.zone_pair} · area pair ${levels.area_pair} · all rides ${levels.all}`);
+    expect(summary).toContain(`judged at zone pair ${levels.zone_pair} · zone map ${levels.zone_map} · area pair ${levels.area_pair} · all rides ${levels.all}`);
+    // the default judges seldom seen pairs by the zone map, fitted on the trailing pairs
+    expect(next.resolved!.context!.map!.zones).toBeGreaterThan(100);
+    expect(summary).toContain(`zone map of ${next.resolved!.context!.map!.zones} zones`);
     expect(summary).toContain(`baseline ${rows.rides.toLocaleString('en-US')} rides of ${rows.days} trailing day(s)`);
   });
 });

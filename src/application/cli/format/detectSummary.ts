@@ -46,7 +46,7 @@ export function formatDetectSummary(result: DayRun, databaseName: string): strin
       ? `the day's own rides${c.baselineDays > 0 ? ` and ${c.baselineDays} trailing day(s)` : ''} (history under 2,000 rides)`
       : `${int.format(c.baselineRides)} rides of ${c.baselineDays} trailing day(s)`;
     lines.push(
-      `  context         judged at zone pair ${int.format(c.levels.zone_pair)} · area pair ${int.format(c.levels.area_pair)} · all rides ${int.format(c.levels.all)}; baseline ${baseline}, ${int.format(c.baselinePairs)} zone pairs`,
+      `  context         judged at zone pair ${int.format(c.levels.zone_pair)} · ${c.map ? `zone map ${int.format(c.levels.zone_map ?? 0)} · ` : ''}area pair ${int.format(c.levels.area_pair)} · all rides ${int.format(c.levels.all)}; baseline ${baseline}, ${int.format(c.baselinePairs)} zone pairs${c.map ? `; zone map of ${int.format(c.map.zones)} zones (fit ${fixed(c.map.rmse, 2)} ln units)` : ''}`,
     );
   }
   if (result.drift) {
