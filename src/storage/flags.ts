@@ -56,8 +56,8 @@ export interface NewFlags {
 
 /**
  * A stored score counts as unchanged within this many eps. Scores are rounded to 0.001 eps, and
- * the scaler of the same rides read in another page order can differ in its last float32 bits,
- * which moves a score sitting on a rounding step by one step: not worth a row write.
+ * a scaler a few float32 bits apart (another TF.js backend; before the read's id order, another
+ * page order) moves a score sitting on a rounding step by one step: not worth a row write.
  */
 export const SCORE_TOLERANCE = 0.0015;
 
