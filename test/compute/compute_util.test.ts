@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, quantileAtRank, select, selectIndirect, selectRange, since } from '../../src/compute/compute_util.js';
+import { median, quantileAtRank, select, selectIndirect, selectRange, since, sortIndicesByKey } from '../../src/compute/compute_util.js';
 import { SeededRandom } from '../../src/compute/simulation/seededRandom.js';
 
 /** n values with many repeats (0..levels-1), so that ties around the pivot occur */
@@ -72,5 +72,20 @@ describe('since', () => {
     const elapsed = since(performance.now() - 1500);
     expect(elapsed).toBeGreaterThanOrEqual(1.5);
     expect(elapsed).toBeLessThan(10);
+  });
+});
+
+describe('sortIndicesByKey', () => {
+  it('orders the given indices by their 32-bit keys, stably, as a comparison sort of (key, position) does', () => {
+    const random = new SeededRandom(11);
+    // keys over the whole 32-bit range, with repeats, and every digit of the radix sort in play
+    const keys = Uint32Array.from({ length: 5000 }, () => (random.next() < 0.3 ? 0xffff_fffe : Math.floor(random.next() * 2 ** 32)) >>> 0);
+    const subset = Uint32Array.from({ length: 3000 }, (_, k) => (k * 7919) % keys.length);
+    const expected = Array.from(subset)
+      .map((index, position) => ({ index, position }))
+      .sort((a, b) => keys[a.index] - keys[b.index] || a.position - b.position)
+      .map((e) => e.index);
+    expect(Array.from(sortIndicesByKey(keys, Uint32Array.from(subset)))).toEqual(expected);
+    expect(sortIndicesByKey(keys, new Uint32Array(0))).toHaveLength(0);
   });
 });
