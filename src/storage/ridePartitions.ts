@@ -23,33 +23,42 @@ export { partitionName };
 
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-// The days given as an array literal (checked ISO dates: no quoting needed). A DO block takes no
-// bind parameters, hence the literal. to_regclass resolves the name as CREATE does (search_path).
-function createMissing(days: string[]): string {
+/** The days once each, sorted, every one a checked ISO date (so safe in the DO blocks below). */
+function checkedDays(days: Iterable<string>): string[] {
+  const unique = [...new Set(days)].sort();
+  for (const day of unique) if (!ISO_DAY.test(day)) throw new Error(`not an ISO date: ${JSON.stringify(day)}`);
+  return unique;
+}
+
+// One DO block running `body` for each day, with `d` the day and `name` its partition's name. The
+// days go in as an array literal (checked ISO dates: no quoting needed): a DO block takes no bind
+// parameters. to_regclass resolves a name as CREATE does (search_path).
+function forEachDay(days: string[], body: string): string {
   return `do $do$
   declare d date; name text;
   begin
     foreach d in array '{${days.join(',')}}'::date[] loop
       name := ${partitionNameSql('d')};
-      if to_regclass(quote_ident(name)) is null then
-        execute format('create table %I (like rides including all) with (fillfactor = 50)', name);
-        execute format('alter table rides attach partition %I for values from (%L) to (%L)', name, d, d + 1);
-      end if;
+      ${body}
     end loop;
   end
   $do$`;
 }
+
+const CREATE_MISSING = `if to_regclass(quote_ident(name)) is null then
+        execute format('create table %I (like rides including all) with (fillfactor = 50)', name);
+        execute format('alter table rides attach partition %I for values from (%L) to (%L)', name, d, d + 1);
+      end if;`;
 
 /**
  * Makes sure each day (ISO date) has its partition of rides, in the caller's transaction: one
  * statement after the lock, whatever the number of days.
  */
 export async function ensureDayPartitions(trx: Knex.Transaction, days: Iterable<string>): Promise<void> {
-  const unique = [...new Set(days)].sort();
+  const unique = checkedDays(days);
   if (unique.length === 0) return;
-  for (const day of unique) if (!ISO_DAY.test(day)) throw new Error(`not an ISO date: ${JSON.stringify(day)}`);
   await lockInTransaction(trx, LOCKS.partitions());
-  await trx.raw(createMissing(unique));
+  await trx.raw(forEachDay(unique, CREATE_MISSING));
 }
 
 // A loader that brings a day with no partition yet (the nightly file's new days) fills a table of
@@ -66,31 +75,11 @@ const BOUND_CHECK = 'rides_day_bound';
 const MISSING_DAYS = `select to_char(d, 'YYYY-MM-DD') as day from unnest(?::date[]) d
   where to_regclass(quote_ident(${partitionNameSql('d')})) is null order by d`;
 
-function createStandalone(days: string[]): string {
-  return `do $do$
-  declare d date; name text;
-  begin
-    foreach d in array '{${days.join(',')}}'::date[] loop
-      name := ${partitionNameSql('d')};
-      execute format('create table %I (like rides including all excluding indexes) with (fillfactor = 50)', name);
-      execute format('alter table %I add constraint ${BOUND_CHECK} check (service_date >= %L and service_date < %L)', name, d, d + 1);
-    end loop;
-  end
-  $do$`;
-}
+const CREATE_STANDALONE = `execute format('create table %I (like rides including all excluding indexes) with (fillfactor = 50)', name);
+      execute format('alter table %I add constraint ${BOUND_CHECK} check (service_date >= %L and service_date < %L)', name, d, d + 1);`;
 
-function attachStandalone(days: string[]): string {
-  return `do $do$
-  declare d date; name text;
-  begin
-    foreach d in array '{${days.join(',')}}'::date[] loop
-      name := ${partitionNameSql('d')};
-      execute format('alter table rides attach partition %I for values from (%L) to (%L)', name, d, d + 1);
-      execute format('alter table %I drop constraint ${BOUND_CHECK}', name);
-    end loop;
-  end
-  $do$`;
-}
+const ATTACH_STANDALONE = `execute format('alter table rides attach partition %I for values from (%L) to (%L)', name, d, d + 1);
+      execute format('alter table %I drop constraint ${BOUND_CHECK}', name);`;
 
 /**
  * Of the given days (ISO dates), makes a standalone table, no indexes, for each that has no
@@ -100,21 +89,19 @@ function attachStandalone(days: string[]): string {
  * its transaction commits: until then they are not part of rides.
  */
 export async function startDayTables(trx: Knex.Transaction, days: Iterable<string>): Promise<string[]> {
-  const unique = [...new Set(days)].sort();
+  const unique = checkedDays(days);
   if (unique.length === 0) return [];
-  for (const day of unique) if (!ISO_DAY.test(day)) throw new Error(`not an ISO date: ${JSON.stringify(day)}`);
   await lockInTransaction(trx, LOCKS.partitions());
   const missing = ((await trx.raw(MISSING_DAYS, [`{${unique.join(',')}}`])).rows as { day: string }[]).map((r) => r.day);
-  if (missing.length > 0) await trx.raw(createStandalone(missing));
+  if (missing.length > 0) await trx.raw(forEachDay(missing, CREATE_STANDALONE));
   return missing;
 }
 
 /** Attaches tables startDayTables made (and the caller filled) as the partitions of their days. */
 export async function attachDayTables(trx: Knex.Transaction, days: Iterable<string>): Promise<void> {
-  const unique = [...new Set(days)].sort();
+  const unique = checkedDays(days);
   if (unique.length === 0) return;
-  for (const day of unique) if (!ISO_DAY.test(day)) throw new Error(`not an ISO date: ${JSON.stringify(day)}`);
-  await trx.raw(attachStandalone(unique));
+  await trx.raw(forEachDay(unique, ATTACH_STANDALONE));
 }
 
 export interface DayPartition {
