@@ -391,7 +391,7 @@ async function writeNewRides(
   await newDays.prepare(rows.days);
   // A batch spread over many new days (a file not in day order) would take a COPY per day:
   // those days are attached now, and rides routes the rows.
-  const openHere = [...rows.days].filter((d) => newDays.open.has(d));
+  const openHere = [...rows.days].filter(newDays.isOpen);
   if (openHere.length > MAX_TABLES_PER_BATCH) await newDays.attach(openHere);
   // Ids of one file usually share a narrow range (TLC ids start with the pickup time): one index
   // range scan per day of the window finds any present. When the range holds too many other
@@ -446,7 +446,7 @@ async function writeNewRides(
   // database, where the stored values are (a timestamp read back into JavaScript loses its µs).
   if (presentCount > 0 && !idsNameContent) {
     // a correction may move a ride to any day of the batch: each must be a partition of rides
-    await newDays.attach([...rows.days].filter((d) => newDays.open.has(d)));
+    await newDays.attach([...rows.days].filter(newDays.isOpen));
     await trx.raw(CORRECTIONS_STAGE);
     await db.copyIn(trx, COPY_CORRECTIONS, rows.copyInput((i) => keep[i] === 2));
     const changed = (await trx.raw(APPLY_CORRECTIONS, [loadId])).rows as { old_day: number; new_day: number }[];
@@ -459,11 +459,11 @@ async function writeNewRides(
   }
   if (loaded > 0) {
     const every = loaded === rows.count;
-    const tables = [...byDay.keys()].filter((d) => newDays.open.has(d));
+    const tables = [...byDay.keys()].filter(newDays.isOpen);
     if (tables.length === 0) {
       await db.copyIn(trx, COPY_RIDES, rows.copyInput(every ? undefined : (i) => keep[i] === 1));
     } else {
-      const isOpen = (d: number) => newDays.open.has(d);
+      const { isOpen } = newDays;
       for (let i = 0; i < rows.count; i++) if (keep[i] === 1 && isOpen(rows.serviceDays[i])) newDays.ids.add(rows.idHashes[i], rows.idHashes2[i], rows.serviceDays[i], isOpen);
       for (const day of tables) {
         const only = every && byDay.size === 1;
@@ -471,7 +471,7 @@ async function writeNewRides(
         newDays.open.set(day, newDays.batch);
       }
       if (tables.length < byDay.size) {
-        await db.copyIn(trx, COPY_RIDES, rows.copyInput((i) => keep[i] === 1 && !newDays.open.has(rows.serviceDays[i])));
+        await db.copyIn(trx, COPY_RIDES, rows.copyInput((i) => keep[i] === 1 && !newDays.isOpen(rows.serviceDays[i])));
       }
     }
   }
@@ -505,6 +505,8 @@ class NewDays {
   readonly ids = new IdHashSet();
   /** batches written so far */
   batch = 0;
+  /** whether a day's rides go to its own table (not yet part of rides) */
+  readonly isOpen = (day: number): boolean => this.open.has(day);
 
   constructor(private readonly trx: Knex.Transaction) {}
 
@@ -536,7 +538,7 @@ class NewDays {
 
   /** The batch's rides whose id this load already wrote to an open table within a day of theirs, with that day. */
   async presentAmong(rows: RideRows): Promise<{ ride_id: string; day: number }[]> {
-    const isOpen = (d: number) => this.open.has(d);
+    const { isOpen } = this;
     const byTable = new Map<number, Set<string>>();
     for (let i = 0; i < rows.count; i++) {
       const day = rows.serviceDays[i];
