@@ -104,3 +104,8 @@ function isDiskFull(error: unknown): boolean {
   if (code === 'ENOSPC' || code === '53100') return true;
   return error instanceof Error && /no space left on device|could not extend file/i.test(error.message);
 }
+
+/** An error's message for a log line or a result: an Error's message, else the value as text. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

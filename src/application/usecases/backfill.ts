@@ -12,10 +12,9 @@ import { datesBetween } from '../serviceDays.js';
 import type { Logger } from '../logger.js';
 import type { Alerts } from '../alerts.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LOCKS } from '../../storage/locks.js';
 import { finishedJobs, jobError, type FinalJobState } from '../../storage/jobQueue.js';
-import { NoWorkerError } from '../errors.js';
-import { JobOutputSchema, openQueueOrExplain, startQueueWorker, type RunningWorker } from './worker.js';
+import { errorMessage, NoWorkerError } from '../errors.js';
+import { JobOutputSchema, openQueueOrExplain, startQueueWorker, workersAlive, type RunningWorker } from './worker.js';
 
 export interface BackfillSelection {
   from: string;
@@ -136,7 +135,7 @@ export async function runQueuedBackfill(db: Database, config: RidescanConfig, pl
   let inProcess: RunningWorker | undefined;
   const wake = { abort: new AbortController() };
   try {
-    if (!embedded && (await db.lockHolders(LOCKS.workers())) === 0) {
+    if (!embedded && !(await workersAlive(db))) {
       throw new NoWorkerError(
         `no worker is running: start \`ridescan worker\` on a machine that reaches ${db.describe} (docs/operations.md), ` +
           'or run backfill without --queue; nothing was queued',
@@ -175,7 +174,7 @@ export async function runQueuedBackfill(db: Database, config: RidescanConfig, pl
         // the server away for a moment (a restart): the jobs go on without us; read again, and
         // give up only after a minute of failures, with the days still queued
         if (++unreadable * FOLLOW_MS > 60_000) throw error;
-        log.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not read the queued days; trying again');
+        log.warn({ error: errorMessage(error) }, 'could not read the queued days; trying again');
       }
       for (const job of finished) {
         const day = dayOf.get(job.id)!;
@@ -190,7 +189,7 @@ export async function runQueuedBackfill(db: Database, config: RidescanConfig, pl
       if (options.shouldStop?.()) break;
       if (!embedded && Date.now() - lastWorkerCheck > config.workerRecoverySeconds * 1000) {
         lastWorkerCheck = Date.now();
-        if ((await db.lockHolders(LOCKS.workers())) === 0) {
+        if (!(await workersAlive(db))) {
           workersGone = true;
           break;
         }
@@ -204,7 +203,8 @@ export async function runQueuedBackfill(db: Database, config: RidescanConfig, pl
         await inProcess.stop();
         inProcess = undefined;
         for (const job of await finishedJobs(db, queue.schema, [...dayOf.keys()])) {
-          outcomes.set(dayOf.get(job.id)!, resultOfJob(dayOf.get(job.id)!, job.state, job.output));
+          const day = dayOf.get(job.id)!;
+          outcomes.set(day, resultOfJob(day, job.state, job.output));
           dayOf.delete(job.id);
         }
         await queue.cancel([...dayOf.keys()]);

@@ -8,8 +8,7 @@ import type { Database } from '../../storage/database.js';
 import type { DetectorParams } from '../../compute/detectOutliers.js';
 import { migrateToLatest } from '../../storage/migrate.js';
 import { installJobQueue } from '../../storage/jobQueue.js';
-import { LOCKS } from '../../storage/locks.js';
-import { openQueueOrExplain } from './worker.js';
+import { openQueueOrExplain, workersAlive } from './worker.js';
 import type { RidescanConfig } from '../config.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -63,7 +62,7 @@ export interface SchedulerOptions {
 /** The queue as a tick sees it; opened only when workers are alive, for the tick's enqueueing. */
 function tickQueue(db: Database, config: RidescanConfig, log: Logger): TickQueue {
   return {
-    workersAlive: async () => (await db.lockHolders(LOCKS.workers())) > 0,
+    workersAlive: () => workersAlive(db),
     async enqueue(days, params) {
       const queue = await openQueueOrExplain(db, config, log, false);
       try {

@@ -28,6 +28,7 @@ import { readSettings } from '../../storage/settings.js';
 import type { TensorBackendName } from '../../compute/tensorBackend.js';
 import { since } from '../../compute/compute_util.js';
 import type { Logger } from '../logger.js';
+import { errorMessage } from '../errors.js';
 
 /** One run of the detector over a day, as recorded in detection_runs and printed by `detect`. */
 export interface DayRun {
@@ -223,7 +224,6 @@ async function scoreDayWithRetries(db: Database, day: string, options: ScoreDayO
   }
 }
 
-const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const errorCode = (error: unknown) => {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;

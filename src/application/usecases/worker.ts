@@ -15,7 +15,7 @@ import { markAbandonedRuns } from '../../storage/runs.js';
 import { JobQueueNotInstalledError, openJobQueue, recoverOrphanedJobs, type JobData, type JobQueue } from '../../storage/jobQueue.js';
 import type { DetectorParams } from '../../compute/detectOutliers.js';
 import type { RidescanConfig } from '../config.js';
-import { DatabaseError, EXIT, UsageError, type ExitCode } from '../errors.js';
+import { DatabaseError, errorMessage, EXIT, UsageError, type ExitCode } from '../errors.js';
 import { IsoDate } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Alerts } from '../alerts.js';
@@ -237,6 +237,11 @@ export async function runWorker(options: WorkerRunOptions): Promise<ExitCode> {
 }
 
 /** Opens the queue, with pg-boss's errors logged; a queue not installed is exit 3 with what to run. */
+/** Whether any `ridescan worker` is running against this database: some session holds LOCKS.workers (runWorker). */
+export async function workersAlive(db: Database): Promise<boolean> {
+  return (await db.lockHolders(LOCKS.workers())) > 0;
+}
+
 export async function openQueueOrExplain(db: Database, config: RidescanConfig, log: Logger, supervise: boolean): Promise<JobQueue> {
   try {
     return await openJobQueue(db, {
@@ -252,4 +257,3 @@ export async function openQueueOrExplain(db: Database, config: RidescanConfig, l
   }
 }
 
-const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
