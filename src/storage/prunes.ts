@@ -5,9 +5,9 @@
 // rows). Every prune is recorded in the prunes table.
 import { hostname } from 'node:os';
 import type { Database } from './database.js';
-import { LOCKS, LOCK_SPACES, SPACE_SQL, lockInTransaction } from './locks.js';
+import { LOCKS, lockInTransaction } from './locks.js';
 import { listDayPartitions } from './ridePartitions.js';
-import { ScoringInProgressError } from './settings.js';
+import { lockScoringOf, ScoringInProgressError } from './settings.js';
 
 export { ScoringInProgressError };
 
@@ -39,13 +39,6 @@ export interface PruneResult {
   /** the prunes row; null for a dry run or when there was nothing to drop */
   pruneId: number | null;
 }
-
-// Of the days given, those whose scoring holds its lock right now (LOCKS.scoreDay, a session lock
-// of the scorer). Taken here as transaction locks on the same keys: a scorer starting while the
-// prune runs finds its day locked and skips it. Bindings: the days, the space.
-const SCORING_NOW = `select to_char(d, 'YYYY-MM-DD') as day
-  from unnest(?::date[]) d
-  where not pg_try_advisory_xact_lock(${SPACE_SQL}, (d - date '1970-01-01')::int4)`;
 
 // The rides of each day to drop, counted for the record (an index-only count per partition).
 // Bindings: the days.
@@ -97,8 +90,7 @@ export async function pruneDaysBefore(
     const result = { before, after, more, days, rides, applied: options.apply, pruneId: null };
     if (!options.apply || days.length === 0) return result;
 
-    const busy = ((await trx.raw(SCORING_NOW, [dayList, LOCK_SPACES.scoreDay])).rows as { day: string }[]).map((r) => r.day);
-    if (busy.length > 0) throw new ScoringInProgressError(busy);
+    await lockScoringOf(trx, days.map((d) => d.day));
 
     await trx.raw(`set local lock_timeout = ${LOCK_TIMEOUT_MS}`);
     try {

@@ -197,6 +197,15 @@ export class ScoringInProgressError extends Error {
 }
 
 /**
+ * Takes the scoring locks of these days (ISO dates) for the rest of the transaction, so that no
+ * scoring of them starts meanwhile; ScoringInProgressError when any is being scored now.
+ */
+export async function lockScoringOf(trx: Knex.Transaction, days: string[]): Promise<void> {
+  const busy = ((await trx.raw(SCORING_NOW, [`{${days.join(',')}}`, LOCK_SPACES.scoreDay])).rows as { day: string }[]).map((r) => r.day);
+  if (busy.length > 0) throw new ScoringInProgressError(busy);
+}
+
+/**
  * Sets the service time zone and re-derives every ride's service_date from pickup_at in it, in
  * one transaction under the load lock (no load or simulated insert runs meanwhile) and the
  * scoring locks of every affected day (a day being scored makes it refuse). A change that moves
@@ -219,8 +228,7 @@ export async function changeServiceTimeZone(db: Database, zone: string, options:
       return { before, after: { zone, source: 'chosen' as const, setAt: new Date() }, applied: false, ridesMoved, moves, affectedDays };
     }
     if (affectedDays.length > 0) {
-      const busy = ((await trx.raw(SCORING_NOW, [`{${affectedDays.join(',')}}`, LOCK_SPACES.scoreDay])).rows as { day: string }[]).map((r) => r.day);
-      if (busy.length > 0) throw new ScoringInProgressError(busy);
+      await lockScoringOf(trx, affectedDays);
       // a ride that changes day moves to that day's partition (PostgreSQL moves the row): the
       // days it moves to need theirs first
       await ensureDayPartitions(trx, moves.map((m) => m.to));
