@@ -102,7 +102,6 @@ const noSums = (): Sums => ({ n: 0, d: 0, s: 0, dd: 0, ss: 0, ds: 0 });
 export function buildBaseline(moments: PairMoments, areaOf: ReadonlyMap<number, string>, options: BaselineOptions = {}): Baseline | null {
   const area = (zone: number) => (hasZone(zone) ? (areaOf.get(zone) ?? '') : '');
   const areaPairKey = (a: string, b: string) => (a > b ? `${b}\u0000${a}` : `${a}\u0000${b}`);
-  const zonePairKey = (p: number, q: number) => (p > q ? pairKey(q, p) : pairKey(p, q));
 
   const all = noSums();
   const byAreaPair = new Map<string, Sums>();
@@ -120,7 +119,7 @@ export function buildBaseline(moments: PairMoments, areaOf: ReadonlyMap<number, 
     const b = area(q);
     add(all, row);
     add(bucket(byAreaPair, areaPairKey(a, b)), row);
-    const key = zonePairKey(p, q);
+    const key = unorderedPairKey(p, q);
     let pair = byPair.get(key);
     if (!pair) byPair.set(key, (pair = { sums: noSums(), p, q }));
     add(pair.sums, row);
@@ -154,7 +153,7 @@ export function buildBaseline(moments: PairMoments, areaOf: ReadonlyMap<number, 
     meanD: top.meanD,
     map,
     reference(pickup: number, dropoff: number): Reference {
-      const key = zonePairKey(hasZone(pickup) ? pickup : 0, hasZone(dropoff) ? dropoff : 0);
+      const key = unorderedPairKey(hasZone(pickup) ? pickup : 0, hasZone(dropoff) ? dropoff : 0);
       const cached = cache.get(key);
       if (cached) return cached;
       const a = area(pickup);
@@ -179,6 +178,9 @@ export function buildBaseline(moments: PairMoments, areaOf: ReadonlyMap<number, 
 }
 
 type PairSums = Map<number, { sums: Sums; p: number; q: number }>;
+
+/** A pair's key whatever its direction (byPair pools both directions). */
+const unorderedPairKey = (p: number, q: number): number => (p > q ? pairKey(q, p) : pairKey(p, q));
 
 /**
  * The map of the pairs of two different zones (each unordered pair once: byPair pools both
@@ -214,7 +216,7 @@ function mapParentOf(map: ZoneMap, byPair: PairSums, areaParent: (p: number, q: 
   const cache = new Map<number, Stats | undefined>();
   return (p: number, q: number): Stats | undefined => {
     if (p === q) return undefined;
-    const key = p < q ? p * 512 + q : q * 512 + p;
+    const key = unorderedPairKey(p, q);
     if (cache.has(key)) return cache.get(key);
     const pred = map.predict(p, q);
     const area = Number.isNaN(pred) ? undefined : areaParent(p, q);
