@@ -109,42 +109,41 @@ const LOCK_HOLDERS = `select count(*)::int as holders from pg_locks
 const LOCK_SESSION_SETUP = `select set_config('tcp_keepalives_idle', '10', false),
   set_config('tcp_keepalives_interval', '5', false), set_config('tcp_keepalives_count', '3', false)`;
 
-async function holdSharedOnOwnConnection(url: string, key: LockKey): Promise<ReleaseLock> {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    await client.query(LOCK_SESSION_SETUP);
-    await client.query(`select pg_advisory_lock_shared(${SPACE_SQL_1}, $2)`, lockArgs(key));
-  } catch (error) {
-    await client.end().catch(() => {});
-    throw error;
-  }
-  return async () => {
-    await client.end().catch(() => {});
-  };
-}
-
-async function tryLockOnOwnConnection(url: string, key: LockKey): Promise<ReleaseLock | null> {
+/**
+ * Takes a lock on a session of its own, by `statement` (the key's two int4 as $1 and $2, true when
+ * taken); null when not taken. Ending the session releases the lock; if the process dies, the
+ * server ends it for us.
+ */
+async function lockOnOwnConnection(url: string, key: LockKey, statement: string): Promise<ReleaseLock | null> {
   const client = new pg.Client({ connectionString: url });
   // A client with no 'error' listener turns a server restart into an uncaught exception that
   // kills the process (57P01 admin_shutdown). The lock dies with the session; the run's own
   // statements fail on their pool connections and are retried or recorded as failed there.
   client.on('error', () => {});
   await client.connect();
+  const end = async () => {
+    await client.end().catch(() => {});
+  };
   try {
     await client.query(LOCK_SESSION_SETUP);
-    const { rows } = await client.query(`select pg_try_advisory_lock(${SPACE_SQL_1}, $2) as locked`, lockArgs(key));
-    if (!rows[0].locked) {
-      await client.end();
+    const { rows } = await client.query(statement, lockArgs(key));
+    if (rows[0].locked !== true) {
+      await end();
       return null;
     }
   } catch (error) {
-    await client.end().catch(() => {});
+    await end();
     throw error;
   }
-  // Ending the session releases the lock; if the process dies, the server ends it for us.
-  return async () => {
-    await client.end().catch(() => {});
-  };
+  return end;
+}
+
+/** The lock shared (waits for an exclusive holder): any number of sessions hold it together. */
+async function holdSharedOnOwnConnection(url: string, key: LockKey): Promise<ReleaseLock> {
+  const release = await lockOnOwnConnection(url, key, `select pg_advisory_lock_shared(${SPACE_SQL_1}, $2), true as locked`);
+  return release!;
+}
+
+function tryLockOnOwnConnection(url: string, key: LockKey): Promise<ReleaseLock | null> {
+  return lockOnOwnConnection(url, key, `select pg_try_advisory_lock(${SPACE_SQL_1}, $2) as locked`);
 }
