@@ -253,7 +253,7 @@ function issueFor(column: ColumnSpec, raw: unknown) {
   };
 }
 
-/** The reused ride back to emptyRide's values. */
+/** A ride's fields set to their defaults (no value, zero times): a new ride, or the reused one back. */
 function resetRide(r: LoadedRide): LoadedRide {
   r.rideId = '';
   r.taxiId = null;
@@ -285,31 +285,5 @@ function resetRide(r: LoadedRide): LoadedRide {
 
 /** Every field present from the start, so that all rides share one object shape. */
 function emptyRide(): LoadedRide {
-  return {
-    rideId: '',
-    taxiId: null,
-    pickupAtMs: 0,
-    dropoffAtMs: 0,
-    serviceDay: 0,
-    distanceKm: 0,
-    tripDistanceMi: null,
-    vendorId: null,
-    passengerCount: null,
-    ratecodeId: null,
-    storeAndFwdFlag: null,
-    pickupZoneId: null,
-    dropoffZoneId: null,
-    paymentType: null,
-    tripType: null,
-    fareAmount: null,
-    extra: null,
-    mtaTax: null,
-    tipAmount: null,
-    tollsAmount: null,
-    ehailFee: null,
-    improvementSurcharge: null,
-    congestionSurcharge: null,
-    airportFee: null,
-    totalAmount: null,
-  };
+  return resetRide({} as LoadedRide);
 }
