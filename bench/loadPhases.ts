@@ -23,7 +23,7 @@ import { rideBatches } from '../src/application/ingest/rideBatches.js';
 import { ZoneClock } from '../src/application/ingest/zoneClock.js';
 import { TLC_TIME_ZONE } from '../src/application/ingest/formats.js';
 import { BinaryCopyWriter } from '../src/storage/binaryCopy.js';
-import { encodeRideRow, type RideRow } from '../src/storage/rideLoads.js';
+import { encodeRideRow, RIDE_COLUMNS as LOADER_COLUMNS, type RideRow } from '../src/storage/rideLoads.js';
 import { freshSchema } from './benchDatabase.js';
 import { openDatabase } from '../src/storage/database.js';
 import { ensureDayPartitions, listDayPartitions } from '../src/storage/ridePartitions.js';
@@ -46,11 +46,8 @@ if (!config.databaseUrl) {
 }
 const databaseUrl = config.databaseUrl;
 
-/** rideLoads.ts's column list of the COPY into rides, in its order (kept equal by hand: it is private there). */
-const RIDE_COLUMNS =
-  'ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date, source, load_id, trip_distance_mi, vendor_id, passenger_count, ratecode_id, ' +
-  'store_and_fwd_flag, pickup_zone_id, dropoff_zone_id, payment_type, trip_type, fare_amount, extra, mta_tax, tip_amount, tolls_amount, ehail_fee, ' +
-  'improvement_surcharge, congestion_surcharge, airport_fee, total_amount';
+/** The loader's column list of its COPY into rides, on one line (psql's \copy is a one-line command). */
+const RIDE_COLUMNS = LOADER_COLUMNS.replace(/\s+/g, ' ');
 const COPY_ROWS = 25_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'ridescan-load-phases-'));

@@ -297,8 +297,8 @@ export async function loadRideBatches(
   }
 }
 
-/** Column order of RideRows.add. */
-const RIDE_COLUMNS = `ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date, source, load_id,
+/** Column order of RideRows.add (encodeRideRow). */
+export const RIDE_COLUMNS = `ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date, source, load_id,
   trip_distance_mi, vendor_id, passenger_count, ratecode_id, store_and_fwd_flag,
   pickup_zone_id, dropoff_zone_id, payment_type, trip_type,
   fare_amount, extra, mta_tax, tip_amount, tolls_amount, ehail_fee,
