@@ -1,6 +1,7 @@
 // What every command gets from the entry point (cli.ts): the configuration, resolved on first use
 // (so that --help works with a broken environment), where to print, how to set the exit code
 // without throwing, and the job definitions that only the entry point may import.
+import type { Writable } from 'node:stream';
 import type { RidescanConfig } from '../config.js';
 import type { ExitCode } from '../errors.js';
 import type { LogSink } from '../logger.js';
@@ -25,11 +26,31 @@ export interface CommandContext {
 }
 
 export function processIo(): Io {
+  return streamIo(process.stdout, process.stderr);
+}
+
+/**
+ * Io on two streams. A reader that goes away (`ridescan query … | head`, a closed terminal) makes the
+ * next write fail with EPIPE, which Node raises as an 'error' event: unhandled, it ended the process
+ * with a stack trace in the middle of whatever the command was doing, a scoring's write included.
+ * Output nobody reads is dropped instead, and the command finishes with its own exit code.
+ */
+export function streamIo(stdout: NodeJS.WriteStream | Writable, stderr: NodeJS.WriteStream | Writable): Io {
+  const writer = (stream: Writable) => {
+    let gone = false;
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') gone = true;
+      else throw error;
+    });
+    return (text: string) => {
+      if (!gone && !stream.destroyed) stream.write(`${text}\n`);
+    };
+  };
   return {
-    out: (text) => void process.stdout.write(`${text}\n`),
-    err: (text) => void process.stderr.write(`${text}\n`),
-    stdoutIsTTY: process.stdout.isTTY === true,
-    stderrIsTTY: process.stderr.isTTY === true,
+    out: writer(stdout),
+    err: writer(stderr),
+    stdoutIsTTY: 'isTTY' in stdout && stdout.isTTY === true,
+    stderrIsTTY: 'isTTY' in stderr && stderr.isTTY === true,
   };
 }
 
