@@ -87,7 +87,7 @@ describe('ridescan evaluate --scenario tlc', () => {
       'recall long_haul',
       'real trips flagged',
       'real airport trips flagged',
-      'highest day / median day',
+      'busiest day / median day',
     ]);
   });
 });

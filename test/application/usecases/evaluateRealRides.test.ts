@@ -95,6 +95,7 @@ describe.each(databaseTargets)('evaluate on real rides, on $name', (target) => {
     const text = formatRealRideEvaluation(result, 'the default detector');
     for (const k of result.recall) expect(text).toMatch(new RegExp(`^${k.kind} +${k.injected} +${k.flagged} +${k.recall.toFixed(3)}$`, 'm'));
     expect(text).toContain('no_trip and void_fare');
-    expect(text).toMatch(/^highest day \/ median day +\S+ +<= 3× +(yes|NO)$/m);
+    expect(text).toMatch(/^busiest day \/ median day +\S+ +<= 3× +(yes|NO)$/m);
+    expect(text).toMatch(/^highest rate +2021-01-01 /m);
   });
 });

@@ -45,8 +45,8 @@ export function formatRealRideEvaluation(e: RealRideEvaluation, detector: string
       ['day', 'date', 'trips', 'flagged', 'rate', '× median'],
       [
         ['median day', '', '', '', pct(s.medianRate), ratio(1)],
-        ['highest day', s.highest?.day ?? '', s.highest ? int(s.highest.rides) : '', s.highest ? int(s.highest.flagged) : '', pct(s.highest?.rate ?? NaN), ratio(s.highestOverMedian)],
-        ['busiest day', s.busiest?.day ?? '', s.busiest ? int(s.busiest.rides) : '', s.busiest ? int(s.busiest.flagged) : '', pct(s.busiest?.rate ?? NaN), ratio(s.busiestOverMedian)],
+        ['highest rate', s.highest?.day ?? '', s.highest ? int(s.highest.rides) : '', s.highest ? int(s.highest.flagged) : '', pct(s.highest?.rate ?? NaN), ratio(s.highestOverMedian)],
+        ['most trips (busiest)', s.busiest?.day ?? '', s.busiest ? int(s.busiest.rides) : '', s.busiest ? int(s.busiest.flagged) : '', pct(s.busiest?.rate ?? NaN), ratio(s.busiestOverMedian)],
       ],
     ),
     ...(s.days - s.partialDays < 2 ? ['(one full day: the day-to-day figures and their target say nothing here)'] : []),
