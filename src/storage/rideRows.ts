@@ -1,0 +1,230 @@
+// A batch of rides encoded as binary COPY rows for the rides table, with what the loader needs to
+// leave out rides already present without encoding them again: each ride's service day and two
+// id hashes (for ids repeated within the batch, and for NewDays's IdHashSet), and the id range.
+// Its own module, free of the database driver, because the file reader's worker thread
+// (src/application/ingest/parseWorker.ts) builds it and hands it to the loading thread as plain
+// typed arrays, moved rather than copied (RideRows.parts / RideRows.fromParts).
+// The ids are not kept as strings: each is read back from the COPY bytes when asked for (a
+// repeat within a batch, a reload's present rides), so that a fresh load keeps no million strings
+// and the batch crosses threads as bytes alone.
+import type { RideRow } from './rideLoads.js';
+import { BinaryCopyWriter, type BinaryCopyParts } from './binaryCopy.js';
+
+/** Column order of encodeRideRow. */
+export const RIDE_COLUMNS = `ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date, source, load_id,
+  trip_distance_mi, vendor_id, passenger_count, ratecode_id, store_and_fwd_flag,
+  pickup_zone_id, dropoff_zone_id, payment_type, trip_type,
+  fare_amount, extra, mta_tax, tip_amount, tolls_amount, ehail_fee,
+  improvement_surcharge, congestion_surcharge, airport_fee, total_amount`;
+export const RIDE_COLUMN_COUNT = 27;
+
+/** A RideRows as typed arrays and plain values: what crosses from the reader's thread. */
+export interface RideRowsParts {
+  copy: BinaryCopyParts;
+  serviceDays: Int32Array;
+  idHashes: Int32Array;
+  idHashes2: Int32Array;
+  minId: string;
+  maxId: string;
+  asciiIds: boolean;
+}
+
+// 2 bytes of field count, then the ride_id field: its length (4 bytes) and its bytes
+const ID_LENGTH_AT = 2;
+const ID_AT = 6;
+
+export class RideRows {
+  /** the lowest and highest id added */
+  minId = '';
+  maxId = '';
+  /** every id is ASCII, so JavaScript orders them as the database (collation "C") does */
+  asciiIds = true;
+  /** service day of each ride, days since 1970-01-01 */
+  serviceDays: Int32Array;
+  /** the distinct service days of the batch */
+  readonly days = new Set<number>();
+  /** FNV-1a hash of each id, for finding ids that repeat within the batch */
+  idHashes: Int32Array;
+  /** a second hash of each id (FNV-1a from another basis, another prime), for NewDays's IdHashSet */
+  idHashes2: Int32Array;
+  private readonly writer: BinaryCopyWriter;
+
+  /**
+   * @param source the rides' `source` column (the file format)
+   * @param loadId the loads row the rides belong to
+   * @param initialBytes the COPY buffer's first size: a reader that fills batch after batch passes
+   *   the last batch's, so that the buffer is not grown (and copied) again each time
+   */
+  constructor(
+    private readonly source: string,
+    private readonly loadId: number,
+    initialBytes = 1 << 20,
+    from?: RideRowsParts,
+  ) {
+    if (from) {
+      this.writer = BinaryCopyWriter.fromParts(RIDE_COLUMN_COUNT, from.copy);
+      this.serviceDays = from.serviceDays;
+      this.idHashes = from.idHashes;
+      this.idHashes2 = from.idHashes2;
+      this.minId = from.minId;
+      this.maxId = from.maxId;
+      this.asciiIds = from.asciiIds;
+      for (let i = 0; i < this.count; i++) this.days.add(this.serviceDays[i]);
+    } else {
+      this.writer = new BinaryCopyWriter(RIDE_COLUMN_COUNT, initialBytes);
+      this.serviceDays = new Int32Array(1024);
+      this.idHashes = new Int32Array(1024);
+      this.idHashes2 = new Int32Array(1024);
+    }
+  }
+
+  /** A batch another thread built, from its parts (which it gave up: they are this batch's now). */
+  static fromParts(parts: RideRowsParts): RideRows {
+    return new RideRows('', 0, 0, parts);
+  }
+
+  /** rides added */
+  get count(): number {
+    return this.writer.rowCount;
+  }
+
+  /** bytes of the COPY rows so far */
+  get bytes(): number {
+    return this.writer.byteLength;
+  }
+
+  add(r: RideRow): void {
+    const i = this.count;
+    if (i >= this.serviceDays.length) this.growIndex();
+    const id = r.rideId;
+    if (i === 0 || id < this.minId) this.minId = id;
+    if (i === 0 || id > this.maxId) this.maxId = id;
+    this.serviceDays[i] = r.serviceDay;
+    this.days.add(r.serviceDay);
+    this.hashId(id, i);
+    encodeRideRow(this.writer, id, r, this.source, this.loadId);
+  }
+
+  /** The ride_id of the ride added i-th, read back from its COPY row. */
+  id(i: number): string {
+    const at = this.writer.rowStart(i);
+    const bytes = this.writer.bytesSoFar;
+    return bytes.toString('utf8', at + ID_AT, at + ID_AT + bytes.readInt32BE(at + ID_LENGTH_AT));
+  }
+
+  /** Every ride_id, in order of addition. */
+  ids(): string[] {
+    return Array.from({ length: this.count }, (_, i) => this.id(i));
+  }
+
+  /** 1 for each ride whose id an earlier ride of this batch has, else 0. */
+  repeatedIds(): Uint8Array {
+    const repeated = new Uint8Array(this.count);
+    let size = 1024;
+    while (size < this.count * 2) size *= 2;
+    const slots = new Int32Array(size); // row index + 1; 0 = empty
+    const mask = size - 1;
+    for (let i = 0; i < this.count; i++) {
+      const hash = this.idHashes[i];
+      let slot = hash & mask;
+      for (;;) {
+        const j = slots[slot] - 1;
+        if (j < 0) {
+          slots[slot] = i + 1;
+          break;
+        }
+        if (this.idHashes[j] === hash && this.id(j) === this.id(i)) {
+          repeated[i] = 1;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+    }
+    return repeated;
+  }
+
+  /** The COPY input: every ride, or only those `keep` says (by index of addition). */
+  copyInput(keep?: (index: number) => boolean): Buffer {
+    return this.writer.finish(keep);
+  }
+
+  /**
+   * The batch as parts to post to another thread, with the buffers to transfer (moved, not
+   * copied: this batch is unusable afterwards).
+   */
+  parts(): { parts: RideRowsParts; transfer: ArrayBuffer[] } {
+    const n = this.count;
+    const copy = this.writer.parts();
+    const parts: RideRowsParts = {
+      copy,
+      serviceDays: this.serviceDays.subarray(0, n),
+      idHashes: this.idHashes.subarray(0, n),
+      idHashes2: this.idHashes2.subarray(0, n),
+      minId: this.minId,
+      maxId: this.maxId,
+      asciiIds: this.asciiIds,
+    };
+    const transfer = [copy.bytes.buffer, copy.rowStarts.buffer, this.serviceDays.buffer, this.idHashes.buffer, this.idHashes2.buffer];
+    return { parts, transfer: transfer as ArrayBuffer[] };
+  }
+
+  /** FNV-1a of the id's UTF-16 units, and a second hash; notes on the way whether it is ASCII. */
+  private hashId(id: string, i: number): void {
+    let hash = 0x811c9dc5;
+    let hash2 = 0x2f1a7e5b;
+    let ascii = true;
+    for (let k = 0; k < id.length; k++) {
+      const c = id.charCodeAt(k);
+      if (c >= 128) ascii = false;
+      hash = Math.imul(hash ^ c, 0x01000193);
+      hash2 = Math.imul(hash2 ^ c, 0x0100_01b3);
+    }
+    if (!ascii) this.asciiIds = false;
+    this.idHashes[i] = hash;
+    this.idHashes2[i] = hash2 ^ (hash2 >>> 15);
+  }
+
+  private growIndex(): void {
+    const grow = (a: Int32Array) => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.serviceDays = grow(this.serviceDays);
+    this.idHashes = grow(this.idHashes);
+    this.idHashes2 = grow(this.idHashes2);
+  }
+}
+
+/** One ride as a row of the loader's binary COPY into rides (the bench times this encoding alone). */
+export function encodeRideRow(writer: BinaryCopyWriter, id: string, r: RideRow, source: string, loadId: number): void {
+  writer
+    .beginRow()
+    .text(id)
+    .text(r.taxiId)
+    .timestampMs(r.pickupAtMs)
+    .timestampMs(r.dropoffAtMs)
+    .float8(r.distanceKm)
+    .date(r.serviceDay)
+    .text(source)
+    .int8(loadId)
+    .float8(r.tripDistanceMi)
+    .int2(r.vendorId)
+    .int2(r.passengerCount)
+    .int2(r.ratecodeId)
+    .text(r.storeAndFwdFlag)
+    .int2(r.pickupZoneId)
+    .int2(r.dropoffZoneId)
+    .int2(r.paymentType)
+    .int2(r.tripType)
+    .float8(r.fareAmount)
+    .float8(r.extra)
+    .float8(r.mtaTax)
+    .float8(r.tipAmount)
+    .float8(r.tollsAmount)
+    .float8(r.ehailFee)
+    .float8(r.improvementSurcharge)
+    .float8(r.congestionSurcharge)
+    .float8(r.airportFee)
+    .float8(r.totalAmount);
+}
