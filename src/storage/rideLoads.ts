@@ -91,6 +91,8 @@ export interface RowBatch {
 export interface EncodedBatch {
   rides: RideRowsParts | null;
   rejects: RejectRow[];
+  /** called once the rides are written: their buffers may be reused */
+  release?: () => void;
 }
 
 /** What an encoding reader needs to know of the load before it encodes a row. */
@@ -235,10 +237,11 @@ export async function loadRideBatches(
         waiting.push(tail);
       };
       const batchRides = target.batchRides ?? COPY_ROWS;
-      const flushRides = async (batch: RideRows) => {
+      const flushRides = async (batch: RideRows, release?: () => void) => {
         offered += batch.count;
         await enqueue(async () => {
           const kept = await writeNewRides(db, trx, batch, loadId, target.idsNameContent === true, newDays);
+          release?.();
           loaded += kept.loaded;
           corrected += kept.corrected;
           for (const [day, n] of kept.byDay) ridesByDay.set(day, (ridesByDay.get(day) ?? 0) + n);
@@ -269,7 +272,7 @@ export async function loadRideBatches(
         if (typeof input === 'function') {
           for await (const batch of input({ loadId, source: target.format, batchRides })) {
             for (const reject of batch.rejects) onReject(reject);
-            if (batch.rides !== null && batch.rides.copy.rows > 0) await flushRides(RideRows.fromParts(batch.rides));
+            if (batch.rides !== null && batch.rides.copy.rows > 0) await flushRides(RideRows.fromParts(batch.rides), batch.release);
             if (rejects.length >= REJECT_ROWS) await flushRejects();
           }
         } else {

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EncodedBatch, RowEncoding } from '../../storage/rideLoads.js';
+import { transferOf } from '../../storage/rideRows.js';
 import type { RideFile } from './inspectFile.js';
 import type { ParseCredit, ParseJob, ParseMessage } from './parseWorker.js';
 import type { ProgressListener } from './rideBatches.js';
@@ -95,7 +96,10 @@ async function* fromWorker(worker: Worker, onProgress: ProgressListener): AsyncG
       if (message === undefined) throw failure!;
       if (message.type === 'batch') {
         onProgress(message.progress);
-        yield message.batch;
+        const { rides } = message.batch;
+        // once written, the batch's buffers go back to the worker to be filled again
+        const release = rides && (() => worker.postMessage({ type: 'recycle', parts: rides } satisfies ParseCredit, transferOf(rides)));
+        yield release ? { ...message.batch, release } : message.batch;
         worker.postMessage({ type: 'more' } satisfies ParseCredit);
       } else if (message.type === 'end') {
         ended = true;

@@ -9,7 +9,7 @@
 // (a quoted field with a line break) is joined by the same CsvRecordReader as on one thread, and
 // line numbers and rejects are the same. Spawned and spoken to by encodedBatches.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import { RideRows } from '../../storage/rideRows.js';
+import { RideRows, type RideRowsParts } from '../../storage/rideRows.js';
 import type { EncodedBatch, RejectRow, RowEncoding } from '../../storage/rideLoads.js';
 import type { LoadedRide } from './types.js';
 import { rideBatches, type ReadProgress } from './rideBatches.js';
@@ -35,8 +35,11 @@ export type ParseMessage =
   | { type: 'end'; progress: ReadProgress }
   | { type: 'error'; unreadable: boolean; path: string; message: string };
 
-/** Loading thread → worker: it took a batch, one more may come. */
-export type ParseCredit = { type: 'more' };
+/**
+ * Loading thread → worker: it took a batch, one more may come; or it wrote one, whose buffers
+ * the worker fills again (see RideRows.reusing).
+ */
+export type ParseCredit = { type: 'more' } | { type: 'recycle'; parts: RideRowsParts };
 
 /** Rejects posted on their own once this many wait (a file of bad rows must not pile up). */
 const REJECTS_PER_MESSAGE = 1_000;
@@ -45,7 +48,12 @@ async function run(job: ParseJob): Promise<void> {
   const port = parentPort!;
   let credits = job.ahead;
   let wake: (() => void) | null = null;
-  port.on('message', (_: ParseCredit) => {
+  const pool: RideRowsParts[] = [];
+  port.on('message', (message: ParseCredit) => {
+    if (message.type === 'recycle') {
+      pool.push(message.parts);
+      return;
+    }
     credits++;
     wake?.();
   });
@@ -57,15 +65,17 @@ async function run(job: ParseJob): Promise<void> {
   };
 
   const { loadId, source, batchRides } = job.encoding;
-  let rows = new RideRows(source, loadId);
+  let rows = new RideRows(source, loadId, 1 << 20, undefined, true);
   let rejects: RejectRow[] = [];
   let progress: ReadProgress = { done: 0, total: job.file.bytes, rowsRead: 0 };
   const onRide = (ride: LoadedRide) => rows.add(ride);
   const onReject = (reject: RejectRow) => void rejects.push(reject);
   const flush = async () => {
     const batch = rows;
-    // the next batch's buffer as large as this one's, so that it is not grown (and copied) again
-    rows = new RideRows(source, loadId, batch.bytes + (batch.bytes >> 4));
+    // the buffers of a batch written, else new ones as large as this batch's, so that they are
+    // not grown (and copied) again
+    const reuse = pool.pop();
+    rows = reuse ? RideRows.reusing(source, loadId, reuse) : new RideRows(source, loadId, batch.bytes + (batch.bytes >> 4), undefined, true);
     const { parts, transfer } = batch.parts();
     const taken = rejects;
     rejects = [];
