@@ -8,7 +8,7 @@
 // repeat within a batch, a reload's present rides), so that a fresh load keeps no million strings
 // and the batch crosses threads as bytes alone.
 import type { RideRow } from './rideLoads.js';
-import { BinaryCopyWriter, type BinaryCopyParts } from './binaryCopy.js';
+import { BinaryCopyWriter, type BinaryCopyParts, type CopyScratch } from './binaryCopy.js';
 
 /** Column order of encodeRideRow. */
 export const RIDE_COLUMNS = `ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date, source, load_id,
@@ -161,8 +161,8 @@ export class RideRows {
   }
 
   /** The COPY input: every ride, or only those `keep` says (by index of addition). */
-  copyInput(keep?: (index: number) => boolean): Buffer {
-    return this.writer.finish(keep);
+  copyInput(keep?: (index: number) => boolean, scratch?: CopyScratch): Buffer {
+    return this.writer.finish(keep, scratch);
   }
 
   /**
