@@ -24,11 +24,13 @@ export interface ReaderChoice {
 }
 
 /**
- * Below this a file is parsed on the loading thread: starting the worker (a thread, its modules:
- * zod, csv-parse, the decoders) costs about 60 ms of CPU, which a file of this size
- * (about 22,000 TLC rows) saves back (measured: docs/performance.md, "the reader on a thread").
+ * Below this a file is parsed on the loading thread. Starting the worker (a thread and its
+ * modules) takes about 0.2 s, and the worker gains only by running beside the COPYs, from the
+ * second batch of 25,000 rows on: loads of 50,000 and 100,000 TLC rows (4.6 and 9 MB) were slower
+ * on the worker, 200,000 rows (18 MB) about even, 400,000 rows faster (docs/performance.md, "the
+ * reader on a thread of its own"). The 22,000-row test fixture (2 MB) stays on the loading thread.
  */
-export const WORKER_MIN_BYTES = 2_000_000;
+export const WORKER_MIN_BYTES = 16_000_000;
 
 /** Batches a worker may have posted that the loader has not taken: with the 2 writes the loader
  * keeps waiting, about 5 batches of ~6 MB each are in memory at most. */
