@@ -300,6 +300,36 @@ export class BinaryCopyWriter {
     return this;
   }
 
+  /**
+   * Several int2 and float8 fields in one call: values[i] as kinds[i] says (NUMBER_INT2 or
+   * NUMBER_FLOAT8), NaN for NULL. One loop instead of a method call per field: a ride row has 18
+   * such fields, and V8 inlined few of 27 calls in one function (the encoding took about 1.6 CPU s
+   * per 1M TLC rows, field calls mostly).
+   */
+  numbers(kinds: Uint8Array, values: Float64Array): this {
+    const count = values.length;
+    this.ensure(12 * count);
+    const view = this.view;
+    let at = this.offset;
+    for (let i = 0; i < count; i++) {
+      const v = values[i];
+      if (v !== v) {
+        view.setInt32(at, -1);
+        at += 4;
+      } else if (kinds[i] === NUMBER_INT2) {
+        view.setInt32(at, 2);
+        view.setInt16(at + 4, v);
+        at += 6;
+      } else {
+        view.setInt32(at, 8);
+        view.setFloat64(at + 4, v);
+        at += 12;
+      }
+    }
+    this.offset = at;
+    return this;
+  }
+
   /** date: days since 1970-01-01 (written as PostgreSQL's days since 2000-01-01) */
   date(daysSince1970: number | null | undefined): this {
     if (daysSince1970 === null || daysSince1970 === undefined) return this.null();
@@ -387,6 +417,10 @@ export class CopyScratch {
     return this.buffer;
   }
 }
+
+/** kinds of BinaryCopyWriter.numbers */
+export const NUMBER_INT2 = 0;
+export const NUMBER_FLOAT8 = 1;
 
 const TWO_32 = 4_294_967_296;
 const PG_EPOCH_DAY = 10_957; // 2000-01-01 in days since 1970-01-01
