@@ -65,7 +65,7 @@ export function workerBatches(
       readBytes,
       ahead: AHEAD,
     };
-    return fromWorker(new Worker(script, { workerData: job }), onProgress);
+    return fromWorker(new Worker(script, { workerData: { parseJob: job } }), onProgress);
   };
 }
 

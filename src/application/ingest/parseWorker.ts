@@ -97,8 +97,11 @@ async function run(job: ParseJob): Promise<void> {
   port.postMessage({ type: 'end', progress } satisfies ParseMessage);
 }
 
-if (parentPort !== null) {
-  run(workerData as ParseJob).catch((error: unknown) => {
+// Only as the worker encodedBatches.ts starts (whose workerData carries the job): imported
+// anywhere else, even in another worker thread (a test runner's), the module does nothing.
+const job = (workerData as { parseJob?: ParseJob } | null)?.parseJob;
+if (parentPort !== null && job !== undefined) {
+  run(job).catch((error: unknown) => {
     const unreadable = error instanceof UnreadableFileError;
     parentPort!.postMessage({
       type: 'error',
