@@ -20,10 +20,13 @@ import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import type { Database } from './database.js';
 import { LOCKS, lockInTransaction } from './locks.js';
-import { BinaryCopyWriter } from './binaryCopy.js';
+import { RIDE_COLUMNS, RideRows, type RideRowsParts } from './rideRows.js';
+import { CopyScratch } from './binaryCopy.js';
 import { confirmServiceTimeZone } from './settings.js';
 import { attachDayTables, partitionName, startDayTables } from './ridePartitions.js';
 import { IdHashSet } from './idHashSet.js';
+
+export { RIDE_COLUMNS, encodeRideRow } from './rideRows.js';
 
 // This module's input contract is the row it writes and the reject it stores, named here because
 // storage must not import from src/application: the file formats, containers and how a row is
@@ -80,6 +83,33 @@ export interface RejectRow {
 export interface RowBatch {
   each(onRide: (ride: RideRow) => void, onReject: (reject: RejectRow) => void): void;
 }
+
+/**
+ * Rows a reader has already encoded for the load (on a thread of its own: the file reader's
+ * worker, src/application/ingest/parseWorker.ts): the rides as COPY rows (RideRows.parts, at most
+ * `batchRides` of them), and the rows rejected among them, in file order.
+ */
+export interface EncodedBatch {
+  rides: RideRowsParts | null;
+  rejects: RejectRow[];
+  /** called once the rides are written: their buffers may be reused */
+  release?: () => void;
+}
+
+/** What an encoding reader needs to know of the load before it encodes a row. */
+export interface RowEncoding {
+  loadId: number;
+  /** the rides' source column: the file's format */
+  source: string;
+  /** rides per COPY */
+  batchRides: number;
+}
+
+/**
+ * A file's rows: batches of rides one by one, or a reader that encodes them itself once it knows
+ * the load (its id is in every row), started when the load has its transaction.
+ */
+export type RowInput = AsyncIterable<RowBatch> | ((encoding: RowEncoding) => AsyncIterable<EncodedBatch>);
 
 export interface FileLoadTarget {
   fileName: string;
@@ -163,7 +193,7 @@ class DryRunRollback extends Error {
 export async function loadRideBatches(
   db: Database,
   target: FileLoadTarget,
-  batches: AsyncIterable<RowBatch>,
+  input: RowInput,
 ): Promise<FileLoadAccount> {
   try {
     return await db.knex.transaction(async (trx: Knex.Transaction) => {
@@ -193,6 +223,8 @@ export async function loadRideBatches(
       const correctedByDay = new Map<number, number>();
       let rows = new RideRows(target.format, loadId);
       const newDays = new NewDays(trx);
+      // the COPY inputs of a batch's selected rides, one at a time (writes run one after another)
+      const scratch = new CopyScratch();
       let rejects: RejectRow[] = [];
       const firstRejects: RejectRow[] = [];
 
@@ -207,12 +239,12 @@ export async function loadRideBatches(
         tail.catch(() => {}); // surfaced by the next wait
         waiting.push(tail);
       };
-      const flushRides = async () => {
-        const batch = rows;
-        rows = new RideRows(target.format, loadId);
+      const batchRides = target.batchRides ?? COPY_ROWS;
+      const flushRides = async (batch: RideRows, release?: () => void) => {
         offered += batch.count;
         await enqueue(async () => {
-          const kept = await writeNewRides(db, trx, batch, loadId, target.idsNameContent === true, newDays);
+          const kept = await writeNewRides(db, trx, batch, loadId, target.idsNameContent === true, newDays, scratch);
+          release?.();
           loaded += kept.loaded;
           corrected += kept.corrected;
           for (const [day, n] of kept.byDay) ridesByDay.set(day, (ridesByDay.get(day) ?? 0) + n);
@@ -225,6 +257,13 @@ export async function loadRideBatches(
         await enqueue(() => insertRejects(trx, loadId, batch));
       };
 
+      const flushRows = async () => {
+        const batch = rows;
+        // the next batch's buffer as large as this one's: not grown (and copied) three times again
+        rows = new RideRows(target.format, loadId, batch.bytes + (batch.bytes >> 4));
+        await flushRides(batch);
+      };
+
       const onRide = (ride: RideRow) => rows.add(ride);
       const onReject = (reject: RejectRow) => {
         rejected++;
@@ -233,12 +272,20 @@ export async function loadRideBatches(
         rejects.push(reject);
       };
       try {
-        for await (const batch of batches) {
-          batch.each(onRide, onReject);
-          if (rows.count >= (target.batchRides ?? COPY_ROWS)) await flushRides();
-          if (rejects.length >= REJECT_ROWS) await flushRejects();
+        if (typeof input === 'function') {
+          for await (const batch of input({ loadId, source: target.format, batchRides })) {
+            for (const reject of batch.rejects) onReject(reject);
+            if (batch.rides !== null && batch.rides.copy.rows > 0) await flushRides(RideRows.fromParts(batch.rides), batch.release);
+            if (rejects.length >= REJECT_ROWS) await flushRejects();
+          }
+        } else {
+          for await (const batch of input) {
+            batch.each(onRide, onReject);
+            if (rows.count >= batchRides) await flushRows();
+            if (rejects.length >= REJECT_ROWS) await flushRejects();
+          }
         }
-        if (rows.count > 0) await flushRides();
+        if (rows.count > 0) await flushRows();
         if (rejects.length > 0) await flushRejects();
       } catch (error) {
         // Let the writes in flight finish before the rollback: sent after it, on the same
@@ -297,14 +344,7 @@ export async function loadRideBatches(
   }
 }
 
-/** Column order of RideRows.add (encodeRideRow). */
-export const RIDE_COLUMNS = `ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date, source, load_id,
-  trip_distance_mi, vendor_id, passenger_count, ratecode_id, store_and_fwd_flag,
-  pickup_zone_id, dropoff_zone_id, payment_type, trip_type,
-  fare_amount, extra, mta_tax, tip_amount, tolls_amount, ehail_fee,
-  improvement_surcharge, congestion_surcharge, airport_fee, total_amount`;
 const COPY_RIDES = `COPY rides (${RIDE_COLUMNS}) FROM STDIN (FORMAT binary)`;
-const COPY_RIDES_COLUMNS = 27;
 
 /** More rows than this from PRESENT_IN_RANGE and the batch asks by id instead. */
 const PRESENT_IN_RANGE_LIMIT = 100_000;
@@ -383,6 +423,7 @@ async function writeNewRides(
   loadId: number,
   idsNameContent: boolean,
   newDays: NewDays,
+  scratch: CopyScratch,
 ): Promise<{ loaded: number; byDay: Map<number, number>; corrected: number; correctedByDay: Map<number, number> }> {
   // Every day the batch writes to (new rides, and corrections moving a ride) needs its partition
   // or, when it had none, its own table; days the file has moved past are attached first.
@@ -400,7 +441,7 @@ async function writeNewRides(
   const window = dateArray([...new Set([...rows.days].flatMap((d) => [d - 1, d, d + 1]))].sort((a, b) => a - b).map(isoDay));
   let present: { ride_id: string; day: number }[] = rows.asciiIds ? (await trx.raw(PRESENT_IN_RANGE, [window, rows.minId, rows.maxId])).rows : [];
   if (!rows.asciiIds || present.length > PRESENT_IN_RANGE_LIMIT) {
-    present = (await trx.raw(PRESENT_AMONG, [window, textArray(rows.ids)])).rows;
+    present = (await trx.raw(PRESENT_AMONG, [window, textArray(rows.ids())])).rows;
   }
   // Rides this load wrote to a new day's table (not part of rides yet) are found by their hashes,
   // then confirmed in the table.
@@ -416,7 +457,7 @@ async function writeNewRides(
     }
   }
   const presentNear = (i: number): boolean => {
-    const days = taken!.get(rows.ids[i]);
+    const days = taken!.get(rows.id(i));
     if (days === undefined) return false;
     const own = rows.serviceDays[i];
     return days.some((d) => d >= own - 1 && d <= own + 1);
@@ -425,6 +466,8 @@ async function writeNewRides(
   const byDay = new Map<number, number>();
   let loaded = 0;
   let presentCount = 0;
+  let runDay = NaN;
+  let run = 0;
   for (let i = 0; i < rows.count; i++) {
     if (keep[i] === 1) {
       keep[i] = 0;
@@ -437,9 +480,17 @@ async function writeNewRides(
     }
     keep[i] = 1;
     loaded++;
+    // counted by runs of one day (a batch of a file in day order is one or two): a Map update per
+    // ride cost the loading thread about 0.1 s per 1M
     const day = rows.serviceDays[i];
-    byDay.set(day, (byDay.get(day) ?? 0) + 1);
+    if (day !== runDay) {
+      if (run > 0) byDay.set(runDay, (byDay.get(runDay) ?? 0) + run);
+      runDay = day;
+      run = 0;
+    }
+    run++;
   }
+  if (run > 0) byDay.set(runDay, (byDay.get(runDay) ?? 0) + run);
   const correctedByDay = new Map<number, number>();
   let corrected = 0;
   // Ids already present: the slow path, taken only by files that repeat rides. Compared in the
@@ -448,7 +499,7 @@ async function writeNewRides(
     // a correction may move a ride to any day of the batch: each must be a partition of rides
     await newDays.attach([...rows.days].filter(newDays.isOpen));
     await trx.raw(CORRECTIONS_STAGE);
-    await db.copyIn(trx, COPY_CORRECTIONS, rows.copyInput((i) => keep[i] === 2));
+    await db.copyIn(trx, COPY_CORRECTIONS, rows.copyInput((i) => keep[i] === 2, scratch));
     const changed = (await trx.raw(APPLY_CORRECTIONS, [loadId])).rows as { old_day: number; new_day: number }[];
     await trx.raw(CORRECTIONS_CLEAR);
     corrected = changed.length;
@@ -461,17 +512,17 @@ async function writeNewRides(
     const every = loaded === rows.count;
     const tables = [...byDay.keys()].filter(newDays.isOpen);
     if (tables.length === 0) {
-      await db.copyIn(trx, COPY_RIDES, rows.copyInput(every ? undefined : (i) => keep[i] === 1));
+      await db.copyIn(trx, COPY_RIDES, rows.copyInput(every ? undefined : (i) => keep[i] === 1, scratch));
     } else {
       const { isOpen } = newDays;
       for (let i = 0; i < rows.count; i++) if (keep[i] === 1 && isOpen(rows.serviceDays[i])) newDays.ids.add(rows.idHashes[i], rows.idHashes2[i], rows.serviceDays[i], isOpen);
       for (const day of tables) {
         const only = every && byDay.size === 1;
-        await db.copyIn(trx, copyInto(partitionName(isoDay(day))), rows.copyInput(only ? undefined : (i) => keep[i] === 1 && rows.serviceDays[i] === day));
+        await db.copyIn(trx, copyInto(partitionName(isoDay(day))), rows.copyInput(only ? undefined : (i) => keep[i] === 1 && rows.serviceDays[i] === day, scratch));
         newDays.open.set(day, newDays.batch);
       }
       if (tables.length < byDay.size) {
-        await db.copyIn(trx, COPY_RIDES, rows.copyInput((i) => keep[i] === 1 && !newDays.isOpen(rows.serviceDays[i])));
+        await db.copyIn(trx, COPY_RIDES, rows.copyInput((i) => keep[i] === 1 && !newDays.isOpen(rows.serviceDays[i]), scratch));
       }
     }
   }
@@ -546,7 +597,7 @@ class NewDays {
       for (let d = day - 1; d <= day + 1; d++) {
         if (!isOpen(d)) continue;
         const ids = byTable.get(d) ?? new Set<string>();
-        ids.add(rows.ids[i]);
+        ids.add(rows.id(i));
         byTable.set(d, ids);
       }
     }
@@ -556,108 +607,6 @@ class NewDays {
       for (const { ride_id } of rowsFound) found.push({ ride_id, day });
     }
     return found;
-  }
-}
-
-/**
- * A batch of rides encoded as COPY rows for the rides table, with what writeNewRides needs to
- * leave out rides already present without encoding them again: each ride's id, service day and id
- * hash (for ids repeated within the batch), and the id range.
- */
-class RideRows {
-  /** rides added */
-  count = 0;
-  readonly ids: string[] = [];
-  /** the lowest and highest id added */
-  minId = '';
-  maxId = '';
-  /** every id is ASCII, so JavaScript orders them as the database (collation "C") does */
-  asciiIds = true;
-  /** service day of each ride, days since 1970-01-01 */
-  serviceDays: Int32Array = new Int32Array(1024);
-  /** the distinct service days of the batch */
-  readonly days = new Set<number>();
-  /** FNV-1a hash of each id, for finding ids that repeat within the batch */
-  idHashes: Int32Array = new Int32Array(1024);
-  /** a second hash of each id (FNV-1a from another basis, another prime), for NewDays's IdHashSet */
-  idHashes2: Int32Array = new Int32Array(1024);
-  private readonly writer = new BinaryCopyWriter(COPY_RIDES_COLUMNS, 1 << 20);
-
-  constructor(
-    private readonly source: string,
-    private readonly loadId: number,
-  ) {}
-
-  add(r: RideRow): void {
-    const i = this.count++;
-    if (i >= this.serviceDays.length) this.growIndex();
-    const id = r.rideId;
-    this.ids.push(id);
-    if (i === 0 || id < this.minId) this.minId = id;
-    if (i === 0 || id > this.maxId) this.maxId = id;
-    this.serviceDays[i] = r.serviceDay;
-    this.days.add(r.serviceDay);
-    this.idHashes[i] = this.hashId(id, i);
-    encodeRideRow(this.writer, id, r, this.source, this.loadId);
-  }
-
-  /** 1 for each ride whose id an earlier ride of this batch has, else 0. */
-  repeatedIds(): Uint8Array {
-    const repeated = new Uint8Array(this.count);
-    let size = 1024;
-    while (size < this.count * 2) size *= 2;
-    const slots = new Int32Array(size); // row index + 1; 0 = empty
-    const mask = size - 1;
-    for (let i = 0; i < this.count; i++) {
-      const hash = this.idHashes[i];
-      let slot = hash & mask;
-      for (;;) {
-        const j = slots[slot] - 1;
-        if (j < 0) {
-          slots[slot] = i + 1;
-          break;
-        }
-        if (this.idHashes[j] === hash && this.ids[j] === this.ids[i]) {
-          repeated[i] = 1;
-          break;
-        }
-        slot = (slot + 1) & mask;
-      }
-    }
-    return repeated;
-  }
-
-  /** The COPY input: every ride, or only those `keep` says (by index of addition). */
-  copyInput(keep?: (index: number) => boolean): Buffer {
-    return this.writer.finish(keep);
-  }
-
-  /** FNV-1a of the id's UTF-16 units; notes on the way whether it is ASCII. */
-  private hashId(id: string, i: number): number {
-    let hash = 0x811c9dc5;
-    let hash2 = 0x2f1a7e5b;
-    let ascii = true;
-    for (let k = 0; k < id.length; k++) {
-      const c = id.charCodeAt(k);
-      if (c >= 128) ascii = false;
-      hash = Math.imul(hash ^ c, 0x01000193);
-      hash2 = Math.imul(hash2 ^ c, 0x0100_01b3);
-    }
-    if (!ascii) this.asciiIds = false;
-    this.idHashes2[i] = hash2 ^ (hash2 >>> 15);
-    return hash;
-  }
-
-  private growIndex(): void {
-    const days = new Int32Array(this.serviceDays.length * 2);
-    days.set(this.serviceDays);
-    this.serviceDays = days;
-    const hashes = new Int32Array(days.length);
-    hashes.set(this.idHashes);
-    this.idHashes = hashes;
-    const hashes2 = new Int32Array(days.length);
-    hashes2.set(this.idHashes2);
-    this.idHashes2 = hashes2;
   }
 }
 
@@ -693,37 +642,4 @@ function textArray(values: string[]): string {
 /** A PostgreSQL array literal of ISO dates (no quoting needed). */
 function dateArray(days: string[]): string {
   return `{${days.join(',')}}`;
-}
-
-/** One ride as a row of the loader's binary COPY into rides (the bench times this encoding alone). */
-export function encodeRideRow(writer: BinaryCopyWriter, id: string, r: RideRow, source: string, loadId: number): void {
-  writer
-    .beginRow()
-    .text(id)
-    .text(r.taxiId)
-    .timestampMs(r.pickupAtMs)
-    .timestampMs(r.dropoffAtMs)
-    .float8(r.distanceKm)
-    .date(r.serviceDay)
-    .text(source)
-    .int8(loadId)
-    .float8(r.tripDistanceMi)
-    .int2(r.vendorId)
-    .int2(r.passengerCount)
-    .int2(r.ratecodeId)
-    .text(r.storeAndFwdFlag)
-    .int2(r.pickupZoneId)
-    .int2(r.dropoffZoneId)
-    .int2(r.paymentType)
-    .int2(r.tripType)
-    .float8(r.fareAmount)
-    .float8(r.extra)
-    .float8(r.mtaTax)
-    .float8(r.tipAmount)
-    .float8(r.tollsAmount)
-    .float8(r.ehailFee)
-    .float8(r.improvementSurcharge)
-    .float8(r.congestionSurcharge)
-    .float8(r.airportFee)
-    .float8(r.totalAmount);
 }

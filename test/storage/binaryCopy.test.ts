@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BinaryCopyWriter, parseBinaryCopy, textAt } from '../../src/storage/binaryCopy.js';
+import { BinaryCopyWriter, CopyScratch, NUMBER_FLOAT8, NUMBER_INT2, parseBinaryCopy, textAt } from '../../src/storage/binaryCopy.js';
 
 describe('binary COPY format', () => {
   it('round-trips text, bool, float4, float8 and NULLs', () => {
@@ -26,5 +26,35 @@ describe('binary COPY format', () => {
     const writer = new BinaryCopyWriter(2);
     writer.beginRow().text('a').float8(1);
     expect(() => parseBinaryCopy(writer.finish(), ['text'])).toThrow(/2 fields, expected 1/);
+  });
+
+  it('writes int2 and float8 fields given together (numbers) as it writes them one by one, NULL for NaN', () => {
+    const kinds = new Uint8Array([NUMBER_INT2, NUMBER_FLOAT8, NUMBER_INT2, NUMBER_FLOAT8]);
+    const rows = Array.from({ length: 300 }, (_, i) => [i % 5 === 0 ? null : i - 150, i % 3 === 0 ? null : (i - 100) / 7, i % 7 === 0 ? null : -i, i === 1 ? -0 : i * 1e10]);
+    const together = new BinaryCopyWriter(4, 16);
+    const oneByOne = new BinaryCopyWriter(4, 16);
+    for (const row of rows) {
+      together.beginRow().numbers(kinds, Float64Array.from(row, (v) => v ?? NaN));
+      oneByOne.beginRow().int2(row[0]).float8(row[1]).int2(row[2]).float8(row[3]);
+    }
+    expect(Buffer.compare(together.finish(), oneByOne.finish())).toBe(0);
+    const table = parseBinaryCopy(together.finish(), ['int2', 'float8', 'int2', 'float8']);
+    expect(table.rowCount).toBe(300);
+    expect(table.columns[0].numbers![0]).toBeNaN();
+    expect(table.columns[1].numbers![2]).toBe((2 - 100) / 7);
+    expect(Object.is(table.columns[3].numbers![1], -0)).toBe(true);
+  });
+
+  it('leaves rows out by runs into a scratch buffer reused from one input to the next', () => {
+    const writer = new BinaryCopyWriter(1, 16);
+    for (let i = 0; i < 100; i++) writer.beginRow().float8(i);
+    const scratch = new CopyScratch();
+    const odd = parseBinaryCopy(writer.finish((i) => i % 2 === 1, scratch), ['float8']);
+    expect(Array.from(odd.columns[0].numbers!)).toEqual(Array.from({ length: 50 }, (_, k) => 2 * k + 1));
+    const runs = writer.finish((i) => i < 10 || (i >= 40 && i < 45) || i === 99, scratch);
+    const kept = parseBinaryCopy(Buffer.from(runs), ['float8']);
+    expect(Array.from(kept.columns[0].numbers!)).toEqual([...Array.from({ length: 10 }, (_, k) => k), 40, 41, 42, 43, 44, 99]);
+    expect(runs.buffer).toBe(scratch.take(0).buffer); // the same memory as the first input
+    expect(parseBinaryCopy(writer.finish(), ['float8']).rowCount).toBe(100);
   });
 });

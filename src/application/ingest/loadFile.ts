@@ -7,6 +7,7 @@ import { TLC_TIME_ZONE, type RequestedFormat } from './formats.js';
 import { inspectRideFile, type RideFile } from './inspectFile.js';
 import { rideBatches, type ReadProgress } from './rideBatches.js';
 import { ZoneClock } from './zoneClock.js';
+import { workerBatches, workerScriptFor, type ReaderChoice } from './encodedBatches.js';
 
 export interface LoadFileOptions {
   format: RequestedFormat;
@@ -23,6 +24,10 @@ export interface LoadFileOptions {
   /** called once the file is inspected, before its rows are read */
   onStart?: (file: RideFile) => void;
   onProgress?: (progress: ReadProgress) => void;
+  /** where the rows are parsed (default: a worker thread for a large CSV file; encodedBatches.ts) */
+  reader?: ReaderChoice;
+  /** rides per COPY (default 25,000); tests set a few, to cover many batches with few rides */
+  batchRides?: number;
 }
 
 export interface FileLoadResult {
@@ -49,7 +54,11 @@ export async function loadRideFile(db: Database, path: string, options: LoadFile
   const format = file.layout.format;
   const { serviceTimeZone, claim } = serviceZoneFor(format, options);
   const sourceTimeZone = format === 'rides-csv' ? serviceTimeZone : TLC_TIME_ZONE;
-  const clocks = { source: new ZoneClock(sourceTimeZone), service: new ZoneClock(serviceTimeZone) };
+  const script = workerScriptFor(file, options.reader);
+  const onProgress = options.onProgress ?? (() => {});
+  const input = script
+    ? workerBatches(script, file, { source: sourceTimeZone, service: serviceTimeZone }, onProgress, options.reader?.readBytes)
+    : rideBatches(file, { source: new ZoneClock(sourceTimeZone), service: new ZoneClock(serviceTimeZone) }, onProgress, options.reader?.readBytes);
   const account = await loadRideBatches(
     db,
     {
@@ -64,8 +73,9 @@ export async function loadRideFile(db: Database, path: string, options: LoadFile
       dryRun: options.dryRun,
       // a TLC ride_id hashes every field (tlcRideId.ts): the same id is the same trip
       idsNameContent: format !== 'rides-csv',
+      batchRides: options.batchRides,
     },
-    rideBatches(file, clocks, options.onProgress),
+    input,
   );
   return {
     path: file.path,

@@ -21,15 +21,19 @@ export interface ReadProgress {
 
 export type ProgressListener = (progress: ReadProgress) => void;
 
-export function rideBatches(file: RideFile, clocks: RowClocks, onProgress: ProgressListener = () => {}): AsyncIterable<LoadBatch> {
-  return file.container === 'parquet' ? parquetBatches(file, clocks, onProgress) : csvBatches(file, clocks, onProgress);
+/**
+ * @param readBytes CSV: bytes per read of the file (default 64 KiB; tests make it small, to cut
+ *   records across reads)
+ */
+export function rideBatches(file: RideFile, clocks: RowClocks, onProgress: ProgressListener = () => {}, readBytes = 1 << 16): AsyncIterable<LoadBatch> {
+  return file.container === 'parquet' ? parquetBatches(file, clocks, onProgress) : csvBatches(file, clocks, onProgress, readBytes);
 }
 
-async function* csvBatches(file: RideFile, clocks: RowClocks, onProgress: ProgressListener): AsyncGenerator<LoadBatch> {
+async function* csvBatches(file: RideFile, clocks: RowClocks, onProgress: ProgressListener, readBytes: number): AsyncGenerator<LoadBatch> {
   const validator = rowValidator(file.layout, clocks);
   const width = file.layout.width;
   // Small chunks: the event loop gets a turn every few milliseconds to feed the COPY in flight.
-  const raw = createReadStream(file.path, { highWaterMark: 1 << 16 });
+  const raw = createReadStream(file.path, { highWaterMark: readBytes });
   let text: Readable = raw;
   if (file.container === 'csv.gz') {
     const gunzip = createGunzip();

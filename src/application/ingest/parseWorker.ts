@@ -1,0 +1,113 @@
+// The file reader's worker thread: reads a CSV file (plain or gzip), splits, validates, derives the
+// TLC ids and encodes the rides as binary COPY rows, exactly as the loading thread would
+// (rideBatches, then RideRows), and posts each batch of rows to it, moved rather than copied.
+// Why a thread: on a 1M-row TLC file this work is about 8 of the ~10 CPU seconds Node spends,
+// and on one thread it was the load's critical path while PostgreSQL wrote on the other core
+// (docs/performance.md, "Issue 13: the load's reader on a thread of its own"). The loading thread is
+// left with the COPYs and the look-ups of ids already present.
+// One worker reads the whole file in order, so that a record that spans two chunks of the file
+// (a quoted field with a line break) is joined by the same CsvRecordReader as on one thread, and
+// line numbers and rejects are the same. Spawned and spoken to by encodedBatches.ts.
+import { parentPort, workerData } from 'node:worker_threads';
+import { RideRows, type RideRowsParts } from '../../storage/rideRows.js';
+import type { EncodedBatch, RejectRow, RowEncoding } from '../../storage/rideLoads.js';
+import type { LoadedRide } from './types.js';
+import { rideBatches, type ReadProgress } from './rideBatches.js';
+import type { RideFile } from './inspectFile.js';
+import { ZoneClock } from './zoneClock.js';
+import { UnreadableFileError } from './unreadableFileError.js';
+
+/** What the worker is started with. */
+export interface ParseJob {
+  file: Pick<RideFile, 'path' | 'name' | 'bytes' | 'container' | 'layout'>;
+  sourceTimeZone: string;
+  serviceTimeZone: string;
+  encoding: RowEncoding;
+  /** bytes per read of the file (tests make it small, to cut records across reads) */
+  readBytes?: number;
+  /** batches the worker may post before the loading thread has taken one */
+  ahead: number;
+}
+
+/** Worker → loading thread. */
+export type ParseMessage =
+  | { type: 'batch'; batch: EncodedBatch; progress: ReadProgress }
+  | { type: 'end'; progress: ReadProgress }
+  | { type: 'error'; unreadable: boolean; path: string; message: string };
+
+/**
+ * Loading thread → worker: it took a batch, one more may come; or it wrote one, whose buffers
+ * the worker fills again (see RideRows.reusing).
+ */
+export type ParseCredit = { type: 'more' } | { type: 'recycle'; parts: RideRowsParts };
+
+/** Rejects posted on their own once this many wait (a file of bad rows must not pile up). */
+const REJECTS_PER_MESSAGE = 1_000;
+
+async function run(job: ParseJob): Promise<void> {
+  const port = parentPort!;
+  let credits = job.ahead;
+  let wake: (() => void) | null = null;
+  const pool: RideRowsParts[] = [];
+  port.on('message', (message: ParseCredit) => {
+    if (message.type === 'recycle') {
+      pool.push(message.parts);
+      return;
+    }
+    credits++;
+    wake?.();
+  });
+  const post = async (batch: EncodedBatch, transfer: ArrayBuffer[]) => {
+    while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
+    wake = null;
+    credits--;
+    port.postMessage({ type: 'batch', batch, progress } satisfies ParseMessage, transfer);
+  };
+
+  const { loadId, source, batchRides } = job.encoding;
+  let rows = new RideRows(source, loadId, 1 << 20, undefined, true);
+  let rejects: RejectRow[] = [];
+  let progress: ReadProgress = { done: 0, total: job.file.bytes, rowsRead: 0 };
+  const onRide = (ride: LoadedRide) => rows.add(ride);
+  const onReject = (reject: RejectRow) => void rejects.push(reject);
+  const flush = async () => {
+    const batch = rows;
+    // the buffers of a batch written, else new ones as large as this batch's, so that they are
+    // not grown (and copied) again
+    const reuse = pool.pop();
+    rows = reuse ? RideRows.reusing(source, loadId, reuse) : new RideRows(source, loadId, batch.bytes + (batch.bytes >> 4), undefined, true);
+    const { parts, transfer } = batch.parts();
+    const taken = rejects;
+    rejects = [];
+    await post({ rides: parts, rejects: taken }, transfer);
+  };
+  const clocks = { source: new ZoneClock(job.sourceTimeZone), service: new ZoneClock(job.serviceTimeZone) };
+  const file = { ...job.file, detected: false, ignoredColumns: [] };
+  for await (const batch of rideBatches(file, clocks, (p) => (progress = p), job.readBytes)) {
+    batch.each(onRide, onReject);
+    if (rows.count >= batchRides) await flush();
+    else if (rejects.length >= REJECTS_PER_MESSAGE) {
+      const taken = rejects;
+      rejects = [];
+      await post({ rides: null, rejects: taken }, []);
+    }
+  }
+  if (rows.count > 0) await flush();
+  else if (rejects.length > 0) await post({ rides: null, rejects }, []);
+  port.postMessage({ type: 'end', progress } satisfies ParseMessage);
+}
+
+// Only as the worker encodedBatches.ts starts (whose workerData carries the job): imported
+// anywhere else, even in another worker thread (a test runner's), the module does nothing.
+const job = (workerData as { parseJob?: ParseJob } | null)?.parseJob;
+if (parentPort !== null && job !== undefined) {
+  run(job).catch((error: unknown) => {
+    const unreadable = error instanceof UnreadableFileError;
+    parentPort!.postMessage({
+      type: 'error',
+      unreadable,
+      path: unreadable ? error.path : '',
+      message: error instanceof Error ? error.message : String(error),
+    } satisfies ParseMessage);
+  });
+}

@@ -1,0 +1,263 @@
+// A batch of rides encoded as binary COPY rows for the rides table, with what the loader needs to
+// leave out rides already present without encoding them again: each ride's service day and two
+// id hashes (for ids repeated within the batch, and for NewDays's IdHashSet), and the id range.
+// Its own module, free of the database driver, because the file reader's worker thread
+// (src/application/ingest/parseWorker.ts) builds it and hands it to the loading thread as plain
+// typed arrays, moved rather than copied (RideRows.parts / RideRows.fromParts).
+// The ids are not kept as strings: each is read back from the COPY bytes when asked for (a
+// repeat within a batch, a reload's present rides), so that a fresh load keeps no million strings
+// and the batch crosses threads as bytes alone.
+import type { RideRow } from './rideLoads.js';
+import { BinaryCopyWriter, NUMBER_FLOAT8, NUMBER_INT2, type BinaryCopyParts, type CopyScratch } from './binaryCopy.js';
+
+/** Column order of encodeRideRow. */
+export const RIDE_COLUMNS = `ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date, source, load_id,
+  trip_distance_mi, vendor_id, passenger_count, ratecode_id, store_and_fwd_flag,
+  pickup_zone_id, dropoff_zone_id, payment_type, trip_type,
+  fare_amount, extra, mta_tax, tip_amount, tolls_amount, ehail_fee,
+  improvement_surcharge, congestion_surcharge, airport_fee, total_amount`;
+export const RIDE_COLUMN_COUNT = 27;
+
+/** A RideRows as typed arrays and plain values: what crosses from the reader's thread. */
+export interface RideRowsParts {
+  copy: BinaryCopyParts;
+  serviceDays: Int32Array;
+  idHashes: Int32Array;
+  idHashes2: Int32Array;
+  minId: string;
+  maxId: string;
+  asciiIds: boolean;
+}
+
+// 2 bytes of field count, then the ride_id field: its length (4 bytes) and its bytes
+const ID_LENGTH_AT = 2;
+const ID_AT = 6;
+// the binary COPY header: signature, flags, extension length
+const HEADER_BYTES = 19;
+
+export class RideRows {
+  /** the lowest and highest id added */
+  minId = '';
+  maxId = '';
+  /** every id is ASCII, so JavaScript orders them as the database (collation "C") does */
+  asciiIds = true;
+  /** service day of each ride, days since 1970-01-01 */
+  serviceDays: Int32Array;
+  /** the distinct service days of the batch */
+  readonly days = new Set<number>();
+  /** FNV-1a hash of each id, for finding ids that repeat within the batch */
+  idHashes: Int32Array;
+  /** a second hash of each id (FNV-1a from another basis, another prime), for NewDays's IdHashSet */
+  idHashes2: Int32Array;
+  private readonly writer: BinaryCopyWriter;
+
+  /**
+   * @param source the rides' `source` column (the file format)
+   * @param loadId the loads row the rides belong to
+   * @param initialBytes the COPY buffer's first size: a reader that fills batch after batch passes
+   *   the last batch's, so that the buffer is not grown (and copied) again each time
+   * @param from a batch's parts to continue (fromParts) or, emptied, to reuse (reusing)
+   */
+  constructor(
+    private readonly source: string,
+    private readonly loadId: number,
+    initialBytes = 1 << 20,
+    from?: { parts: RideRowsParts; empty: boolean },
+    shared = false,
+  ) {
+    if (from) {
+      const { parts, empty } = from;
+      this.writer = BinaryCopyWriter.fromParts(RIDE_COLUMN_COUNT, empty ? { ...parts.copy, length: HEADER_BYTES, rows: 0 } : parts.copy);
+      // whole buffers: parts() posts views of the rows only
+      this.serviceDays = empty ? new Int32Array(parts.serviceDays.buffer) : parts.serviceDays;
+      this.idHashes = empty ? new Int32Array(parts.idHashes.buffer) : parts.idHashes;
+      this.idHashes2 = empty ? new Int32Array(parts.idHashes2.buffer) : parts.idHashes2;
+      if (!empty) {
+        this.minId = parts.minId;
+        this.maxId = parts.maxId;
+        this.asciiIds = parts.asciiIds;
+        for (let i = 0; i < this.count; i++) this.days.add(this.serviceDays[i]);
+      }
+    } else {
+      this.writer = new BinaryCopyWriter(RIDE_COLUMN_COUNT, initialBytes, shared);
+      this.serviceDays = new Int32Array(1024);
+      this.idHashes = new Int32Array(1024);
+      this.idHashes2 = new Int32Array(1024);
+    }
+  }
+
+  /** A batch another thread built, from its parts (which it gave up: they are this batch's now). */
+  static fromParts(parts: RideRowsParts): RideRows {
+    return new RideRows('', 0, 0, { parts, empty: false });
+  }
+
+  /**
+   * A new, empty batch in the buffers of one that was written and handed back: a reader that
+   * allocated ~8 MB of buffers per batch made the loading thread's garbage collector run a full
+   * collection per batch or two (external memory), 0.7 s of pauses per 1M rows.
+   */
+  static reusing(source: string, loadId: number, parts: RideRowsParts): RideRows {
+    return new RideRows(source, loadId, 0, { parts, empty: true });
+  }
+
+  /** rides added */
+  get count(): number {
+    return this.writer.rowCount;
+  }
+
+  /** bytes of the COPY rows so far */
+  get bytes(): number {
+    return this.writer.byteLength;
+  }
+
+  add(r: RideRow): void {
+    const i = this.count;
+    if (i >= this.serviceDays.length) this.growIndex();
+    const id = r.rideId;
+    if (i === 0 || id < this.minId) this.minId = id;
+    if (i === 0 || id > this.maxId) this.maxId = id;
+    this.serviceDays[i] = r.serviceDay;
+    this.days.add(r.serviceDay);
+    this.hashId(id, i);
+    encodeRideRow(this.writer, id, r, this.source, this.loadId);
+  }
+
+  /** The ride_id of the ride added i-th, read back from its COPY row. */
+  id(i: number): string {
+    const at = this.writer.rowStart(i);
+    const bytes = this.writer.bytesSoFar;
+    return bytes.toString('utf8', at + ID_AT, at + ID_AT + bytes.readInt32BE(at + ID_LENGTH_AT));
+  }
+
+  /** Every ride_id, in order of addition. */
+  ids(): string[] {
+    return Array.from({ length: this.count }, (_, i) => this.id(i));
+  }
+
+  /** 1 for each ride whose id an earlier ride of this batch has, else 0. */
+  repeatedIds(): Uint8Array {
+    const repeated = new Uint8Array(this.count);
+    let size = 1024;
+    while (size < this.count * 2) size *= 2;
+    const slots = new Int32Array(size); // row index + 1; 0 = empty
+    const mask = size - 1;
+    for (let i = 0; i < this.count; i++) {
+      const hash = this.idHashes[i];
+      let slot = hash & mask;
+      for (;;) {
+        const j = slots[slot] - 1;
+        if (j < 0) {
+          slots[slot] = i + 1;
+          break;
+        }
+        if (this.idHashes[j] === hash && this.id(j) === this.id(i)) {
+          repeated[i] = 1;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+    }
+    return repeated;
+  }
+
+  /** The COPY input: every ride, or only those `keep` says (by index of addition). */
+  copyInput(keep?: (index: number) => boolean, scratch?: CopyScratch): Buffer {
+    return this.writer.finish(keep, scratch);
+  }
+
+  /**
+   * The batch as parts to post to another thread, with the buffers to transfer (moved, not
+   * copied: this batch is unusable afterwards).
+   */
+  parts(): { parts: RideRowsParts; transfer: ArrayBuffer[] } {
+    const n = this.count;
+    const copy = this.writer.parts();
+    const parts: RideRowsParts = {
+      copy,
+      serviceDays: this.serviceDays.subarray(0, n),
+      idHashes: this.idHashes.subarray(0, n),
+      idHashes2: this.idHashes2.subarray(0, n),
+      minId: this.minId,
+      maxId: this.maxId,
+      asciiIds: this.asciiIds,
+    };
+    return { parts, transfer: transferOf(parts) };
+  }
+
+  /** FNV-1a of the id's UTF-16 units, and a second hash; notes on the way whether it is ASCII. */
+  private hashId(id: string, i: number): void {
+    let hash = 0x811c9dc5;
+    let hash2 = 0x2f1a7e5b;
+    let ascii = true;
+    for (let k = 0; k < id.length; k++) {
+      const c = id.charCodeAt(k);
+      if (c >= 128) ascii = false;
+      hash = Math.imul(hash ^ c, 0x01000193);
+      hash2 = Math.imul(hash2 ^ c, 0x0100_01b3);
+    }
+    if (!ascii) this.asciiIds = false;
+    this.idHashes[i] = hash;
+    this.idHashes2[i] = hash2 ^ (hash2 >>> 15);
+  }
+
+  private growIndex(): void {
+    const grow = (a: Int32Array) => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.serviceDays = grow(this.serviceDays);
+    this.idHashes = grow(this.idHashes);
+    this.idHashes2 = grow(this.idHashes2);
+  }
+}
+
+/** The buffers of a batch's parts that postMessage moves (shared memory is shared, not moved). */
+export function transferOf(parts: RideRowsParts): ArrayBuffer[] {
+  const buffers = [parts.copy.bytes.buffer, parts.copy.rowStarts.buffer, parts.serviceDays.buffer, parts.idHashes.buffer, parts.idHashes2.buffer];
+  return buffers.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+}
+
+// The ride's int2 and float8 fields around store_and_fwd_flag, in column order, written by
+// BinaryCopyWriter.numbers from one reused array (NaN for NULL: decoded values are finite).
+const BEFORE_FLAG = new Uint8Array([NUMBER_FLOAT8, NUMBER_INT2, NUMBER_INT2, NUMBER_INT2]);
+const AFTER_FLAG = new Uint8Array([NUMBER_INT2, NUMBER_INT2, NUMBER_INT2, NUMBER_INT2, ...Array<number>(10).fill(NUMBER_FLOAT8)]);
+// the 8 fields before these, the flag between them: a field left out would shift every later column
+if (8 + BEFORE_FLAG.length + 1 + AFTER_FLAG.length !== RIDE_COLUMN_COUNT) throw new Error('encodeRideRow does not write RIDE_COLUMN_COUNT fields');
+const beforeFlag = new Float64Array(BEFORE_FLAG.length);
+const afterFlag = new Float64Array(AFTER_FLAG.length);
+
+/** One ride as a row of the loader's binary COPY into rides, in RIDE_COLUMNS order (the bench times this encoding alone). */
+export function encodeRideRow(writer: BinaryCopyWriter, id: string, r: RideRow, source: string, loadId: number): void {
+  beforeFlag[0] = r.tripDistanceMi ?? NaN;
+  beforeFlag[1] = r.vendorId ?? NaN;
+  beforeFlag[2] = r.passengerCount ?? NaN;
+  beforeFlag[3] = r.ratecodeId ?? NaN;
+  afterFlag[0] = r.pickupZoneId ?? NaN;
+  afterFlag[1] = r.dropoffZoneId ?? NaN;
+  afterFlag[2] = r.paymentType ?? NaN;
+  afterFlag[3] = r.tripType ?? NaN;
+  afterFlag[4] = r.fareAmount ?? NaN;
+  afterFlag[5] = r.extra ?? NaN;
+  afterFlag[6] = r.mtaTax ?? NaN;
+  afterFlag[7] = r.tipAmount ?? NaN;
+  afterFlag[8] = r.tollsAmount ?? NaN;
+  afterFlag[9] = r.ehailFee ?? NaN;
+  afterFlag[10] = r.improvementSurcharge ?? NaN;
+  afterFlag[11] = r.congestionSurcharge ?? NaN;
+  afterFlag[12] = r.airportFee ?? NaN;
+  afterFlag[13] = r.totalAmount ?? NaN;
+  writer
+    .beginRow()
+    .text(id)
+    .text(r.taxiId)
+    .timestampMs(r.pickupAtMs)
+    .timestampMs(r.dropoffAtMs)
+    .float8(r.distanceKm)
+    .date(r.serviceDay)
+    .text(source)
+    .int8(loadId)
+    .numbers(BEFORE_FLAG, beforeFlag)
+    .text(r.storeAndFwdFlag)
+    .numbers(AFTER_FLAG, afterFlag);
+}
