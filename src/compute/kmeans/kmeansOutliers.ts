@@ -5,7 +5,7 @@
 //
 // Score: the ride's distance to its centroid divided by the threshold distance (the largest distance
 // among the rides not flagged), rounded to 0.001: <= 1 normal, > 1 flagged, like DBSCAN's score in eps.
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../tfjs.js';
 import { kmeans } from 'ml-kmeans';
 import { hashSample } from '../prepare/rideSample.js';
 import { select, since } from '../compute_util.js';
