@@ -89,30 +89,39 @@ export function quantileAtRank(values: Float64Array, q: number): number {
 }
 
 /**
- * The indices, stably sorted by their 32-bit key: LSD radix sort, three 11-bit digits, the keys
- * carried beside the indices. Measured at 1M random keys: 86-128 ms, against 440-770 ms when each
- * pass read its key through the index (a cache miss per ride) and ~280 ms for a native sort of
- * packed doubles.
+ * The indices, stably sorted by their 32-bit key: LSD radix sort, two 16-bit digits (both digits'
+ * counts taken in one pass), the keys carried beside the indices; `sortedKeys`, when given, gets
+ * the keys in the sorted order. Measured at 1M random keys: 72-142 ms, against 114-320 ms with
+ * three 11-bit digits (same run), 440-770 ms when each pass read its key through the index (a
+ * cache miss per ride) and ~280 ms for a native sort of packed doubles.
  */
-export function sortIndicesByKey(keys: Uint32Array, indices: Uint32Array): Uint32Array {
+export function sortIndicesByKey(keys: Uint32Array, indices: Uint32Array, sortedKeys?: Uint32Array): Uint32Array {
   const n = indices.length;
-  let order = Uint32Array.from(indices);
-  let other = new Uint32Array(n);
-  let key = new Uint32Array(n);
-  for (let k = 0; k < n; k++) key[k] = keys[indices[k]];
-  let otherKey = new Uint32Array(n);
-  const bucket = new Int32Array(2049);
-  for (const shift of [0, 11, 22]) {
-    bucket.fill(0);
-    for (let k = 0; k < n; k++) bucket[((key[k] >>> shift) & 0x7ff) + 1]++;
-    for (let d = 0; d < 2048; d++) bucket[d + 1] += bucket[d];
-    for (let k = 0; k < n; k++) {
-      const to = bucket[(key[k] >>> shift) & 0x7ff]++;
-      other[to] = order[k];
-      otherKey[to] = key[k];
-    }
-    [order, other] = [other, order];
-    [key, otherKey] = [otherKey, key];
+  const low = new Int32Array(65537);
+  const high = new Int32Array(65537);
+  const key = new Uint32Array(n);
+  for (let k = 0; k < n; k++) {
+    const v = keys[indices[k]];
+    key[k] = v;
+    low[(v & 0xffff) + 1]++;
+    high[(v >>> 16) + 1]++;
+  }
+  for (let d = 0; d < 65536; d++) {
+    low[d + 1] += low[d];
+    high[d + 1] += high[d];
+  }
+  const byLow = new Uint32Array(n);
+  const byLowKey = new Uint32Array(n);
+  for (let k = 0; k < n; k++) {
+    const to = low[key[k] & 0xffff]++;
+    byLow[to] = indices[k];
+    byLowKey[to] = key[k];
+  }
+  const order = new Uint32Array(n);
+  for (let k = 0; k < n; k++) {
+    const to = high[byLowKey[k] >>> 16]++;
+    order[to] = byLow[k];
+    if (sortedKeys) sortedKeys[to] = byLowKey[k];
   }
   return order;
 }

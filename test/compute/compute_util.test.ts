@@ -86,6 +86,9 @@ describe('sortIndicesByKey', () => {
       .sort((a, b) => keys[a.index] - keys[b.index] || a.position - b.position)
       .map((e) => e.index);
     expect(Array.from(sortIndicesByKey(keys, Uint32Array.from(subset)))).toEqual(expected);
+    const sortedKeys = new Uint32Array(subset.length);
+    sortIndicesByKey(keys, Uint32Array.from(subset), sortedKeys);
+    expect(Array.from(sortedKeys)).toEqual(expected.map((i) => keys[i]));
     expect(sortIndicesByKey(keys, new Uint32Array(0))).toHaveLength(0);
   });
 });
