@@ -79,8 +79,8 @@ export class CopyOutGatherer {
         this.keep(chunk, write);
         // the ErrorResponse from its first byte, for pg to parse; after CopyDone (no content),
         // CommandComplete and ReadyForQuery. A copy: pg's parser may keep what it is handed.
-        const rest = this.code === COPY_DONE ? chunk.subarray(read) : read - headerAt === 5 ? chunk.subarray(headerAt) : Buffer.concat([this.header, chunk.subarray(read)]);
-        return Buffer.from(rest);
+        if (this.code === COPY_DONE) return Buffer.from(chunk.subarray(read));
+        return read - headerAt === 5 ? Buffer.from(chunk.subarray(headerAt)) : Buffer.concat([this.header, chunk.subarray(read)]);
       }
     }
     this.keep(chunk, write);
