@@ -11,38 +11,50 @@ export function select(values: Float64Array, length: number, k: number): number 
 }
 
 /**
- * The k-th smallest (0-based, lo <= k <= hi) of values[lo..hi], by quickselect. Reorders that range so
- * that position k holds it, smaller-or-equal values before it and greater-or-equal after.
+ * The k-th smallest (0-based, lo <= k <= hi) of values[lo..hi], by Floyd and Rivest's selection
+ * (SELECT, 1975): a range that holds the k-th smallest is first narrowed down on a sample (the
+ * same selection, recursively), so that the partition of the whole range takes about one pass.
+ * Reorders that range so that position k holds it, smaller-or-equal values before it and
+ * greater-or-equal after. Measured at 1M values: 4-10 ms against 8-19 ms for the median-of-three
+ * quickselect it replaced (the day's feature summary selects 15 quantiles of three such columns).
  */
 export function selectRange(values: Float64Array, lo: number, hi: number, k: number): number {
   while (hi > lo) {
-    const mid = (lo + hi) >>> 1;
-    // median of three as pivot
-    let a = values[lo];
-    let b = values[mid];
-    let c = values[hi];
-    if (a > b) [a, b] = [b, a];
-    if (b > c) [b, c] = [c, b];
-    if (a > b) [a, b] = [b, a];
-    const pivot = b;
+    if (hi - lo > 600) {
+      // a sample's bounds around rank k: the k-th smallest lies within them but for ~1 / n chance
+      const n = hi - lo + 1;
+      const m = k - lo + 1;
+      const z = Math.log(n);
+      const s = 0.5 * Math.exp((2 * z) / 3);
+      const sd = 0.5 * Math.sqrt((z * s * (n - s)) / n) * (m - n / 2 < 0 ? -1 : 1);
+      const sampleLo = Math.max(lo, Math.floor(k - (m * s) / n + sd));
+      const sampleHi = Math.min(hi, Math.floor(k + ((n - m) * s) / n + sd));
+      selectRange(values, sampleLo, sampleHi, k);
+    }
+    const pivot = values[k];
     let i = lo;
     let j = hi;
-    while (i <= j) {
+    swap(values, lo, k);
+    if (values[hi] > pivot) swap(values, lo, hi);
+    while (i < j) {
+      swap(values, i, j);
+      i++;
+      j--;
       while (values[i] < pivot) i++;
       while (values[j] > pivot) j--;
-      if (i <= j) {
-        const t = values[i];
-        values[i] = values[j];
-        values[j] = t;
-        i++;
-        j--;
-      }
     }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return values[k];
+    if (values[lo] === pivot) swap(values, lo, j);
+    else swap(values, ++j, hi);
+    if (j <= k) lo = j + 1;
+    if (k <= j) hi = j - 1;
   }
   return values[k];
+}
+
+function swap(values: Float64Array, a: number, b: number): void {
+  const t = values[a];
+  values[a] = values[b];
+  values[b] = t;
 }
 
 /** Rearranges items[lo..hi] (inclusive) so that items[k] has the k-th smallest key[item], smaller keys before it. */
@@ -89,30 +101,39 @@ export function quantileAtRank(values: Float64Array, q: number): number {
 }
 
 /**
- * The indices, stably sorted by their 32-bit key: LSD radix sort, three 11-bit digits, the keys
- * carried beside the indices. Measured at 1M random keys: 86-128 ms, against 440-770 ms when each
- * pass read its key through the index (a cache miss per ride) and ~280 ms for a native sort of
- * packed doubles.
+ * The indices, stably sorted by their 32-bit key: LSD radix sort, two 16-bit digits (both digits'
+ * counts taken in one pass), the keys carried beside the indices; `sortedKeys`, when given, gets
+ * the keys in the sorted order. Measured at 1M id hashes: 72-176 ms, against 114-334 ms with
+ * three 11-bit digits (the same processes), 440-770 ms when each pass read its key through the
+ * index (a cache miss per ride) and ~280 ms for a native sort of packed doubles.
  */
-export function sortIndicesByKey(keys: Uint32Array, indices: Uint32Array): Uint32Array {
+export function sortIndicesByKey(keys: Uint32Array, indices: Uint32Array, sortedKeys?: Uint32Array): Uint32Array {
   const n = indices.length;
-  let order = Uint32Array.from(indices);
-  let other = new Uint32Array(n);
-  let key = new Uint32Array(n);
-  for (let k = 0; k < n; k++) key[k] = keys[indices[k]];
-  let otherKey = new Uint32Array(n);
-  const bucket = new Int32Array(2049);
-  for (const shift of [0, 11, 22]) {
-    bucket.fill(0);
-    for (let k = 0; k < n; k++) bucket[((key[k] >>> shift) & 0x7ff) + 1]++;
-    for (let d = 0; d < 2048; d++) bucket[d + 1] += bucket[d];
-    for (let k = 0; k < n; k++) {
-      const to = bucket[(key[k] >>> shift) & 0x7ff]++;
-      other[to] = order[k];
-      otherKey[to] = key[k];
-    }
-    [order, other] = [other, order];
-    [key, otherKey] = [otherKey, key];
+  const low = new Int32Array(65537);
+  const high = new Int32Array(65537);
+  const key = new Uint32Array(n);
+  for (let k = 0; k < n; k++) {
+    const v = keys[indices[k]];
+    key[k] = v;
+    low[(v & 0xffff) + 1]++;
+    high[(v >>> 16) + 1]++;
+  }
+  for (let d = 0; d < 65536; d++) {
+    low[d + 1] += low[d];
+    high[d + 1] += high[d];
+  }
+  const byLow = new Uint32Array(n);
+  const byLowKey = new Uint32Array(n);
+  for (let k = 0; k < n; k++) {
+    const to = low[key[k] & 0xffff]++;
+    byLow[to] = indices[k];
+    byLowKey[to] = key[k];
+  }
+  const order = new Uint32Array(n);
+  for (let k = 0; k < n; k++) {
+    const to = high[byLowKey[k] >>> 16]++;
+    order[to] = byLow[k];
+    if (sortedKeys) sortedKeys[to] = byLowKey[k];
   }
   return order;
 }

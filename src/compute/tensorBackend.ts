@@ -1,8 +1,7 @@
 // Picks TensorFlow.js's backend at run time: tfjs-node when it is installed (its install script
 // downloads libtensorflow, so it is optional), else WebAssembly, else plain JavaScript.
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
+import { requirePackage, tf } from './tfjs.js';
 
 export type TensorBackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -38,15 +37,13 @@ async function choose(preferred: TensorBackendName | undefined): Promise<TensorB
 
 async function register(name: TensorBackendName): Promise<void> {
   if (name === 'tensorflow') {
-    // A variable specifier keeps TypeScript from requiring the optional package at build time.
-    const tfjsNode = '@tensorflow/tfjs-node';
-    await import(tfjsNode);
+    // required, not imported, as tfjs.ts says why; the optional package is not known to TypeScript
+    requirePackage('@tensorflow/tfjs-node');
   } else if (name === 'wasm') {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const require = createRequire(import.meta.url);
-    const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+    const wasm: typeof import('@tensorflow/tfjs-backend-wasm') = requirePackage('@tensorflow/tfjs-backend-wasm');
+    const dist = dirname(requirePackage.resolve('@tensorflow/tfjs-backend-wasm'));
     wasm.setWasmPaths(join(dist, '/').replace(/\\/g, '/'));
   } else {
-    await import('@tensorflow/tfjs-backend-cpu');
+    requirePackage('@tensorflow/tfjs-backend-cpu');
   }
 }

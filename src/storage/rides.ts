@@ -4,7 +4,7 @@ import type { Database } from './database.js';
 import { LOCKS, lockInTransaction } from './locks.js';
 import { ensureDayPartitions } from './ridePartitions.js';
 import { sortIndicesByKey } from '../compute/compute_util.js';
-import { BinaryCopyWriter, parseBinaryCopy, unixMsToPgMicros, type BinaryTable } from './binaryCopy.js';
+import { BinaryCopyWriter, binaryCopyRowStarts, parseBinaryCopyRows, unixMsToPgMicros, type BinaryField, type BinaryTable } from './binaryCopy.js';
 
 // The SQL of this module, beside the functions that run it.
 
@@ -122,45 +122,53 @@ export async function readRidesForDay(db: Database, serviceDate: string, timeZon
     },
     { readOnly: true },
   );
-  const table = parseBinaryCopy(buffer, ['text', 'float8', 'float8', 'bool', 'text', 'float4', ...(tlc ? (['int2', 'int2', 'float8', 'int2', 'int2'] as const) : [])]);
-  const [ids, distance, duration, flag, reason, score, pickupZone, dropoffZone, fare, payment, hour] = table.columns;
+  const types: BinaryField[] = ['text', 'float8', 'float8', 'bool', 'text', 'float4', ...(tlc ? (['int2', 'int2', 'float8', 'int2', 'int2'] as const) : [])];
   // The rows in an order of their own ids, not the pages': a rewrite of the day (every scoring's
   // UPDATE) moves rows between pages, and the detector's float sums (the scaler's moments, the zone
   // pairs' moments) depend on the order of their terms. In page order a re-run of an unchanged
   // 1M-ride day wrote 12-38 flags of rides at the edge of eps; in this order it writes none
-  // (npm run bench, 3 of 3). The cost at 1M rides: ~0.14 s for the order, ~0.05 s per column
-  // gathered (random reads), ~0.5 s in all.
-  const order = idOrder(buffer, ids.starts!, ids.lengths!);
-  const take = <T extends Float64Array | Int8Array | Uint32Array | Int32Array>(column: T): T => {
-    const out = new (column.constructor as new (n: number) => T)(order.length);
-    for (let k = 0; k < order.length; k++) out[k] = column[order[k]];
-    return out;
-  };
-  const previousReason: (string | null)[] = new Array(table.rowCount);
-  for (let k = 0; k < table.rowCount; k++) {
-    const i = order[k];
-    const length = reason.lengths![i];
-    previousReason[k] = length < 0 ? null : buffer.toString('utf8', reason.starts![i], reason.starts![i] + length);
+  // (npm run bench, 3 of 3). The order is found from the ids alone (a pass over the rows' field
+  // lengths), and then the rows are parsed in it: parsing in page order and gathering each column
+  // afterwards cost a random read per column and row (~0.3 s of a 1M-ride read, profiled).
+  const rowStarts = binaryCopyRowStarts(buffer, types.length);
+  const n = rowStarts.length;
+  const idStarts = new Uint32Array(n);
+  const idLengths = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    // the id is each row's first field: a 2-byte field count, then its 4-byte length and its bytes
+    const at = rowStarts[i] + 2;
+    idStarts[i] = at + 4;
+    idLengths[i] = buffer.readInt32BE(at);
+  }
+  const order = idOrder(buffer, idStarts, idLengths);
+  const orderedStarts = new Uint32Array(n);
+  for (let k = 0; k < n; k++) orderedStarts[k] = rowStarts[order[k]];
+  const table = parseBinaryCopyRows(buffer, types, orderedStarts);
+  const [ids, distance, duration, flag, reason, score, pickupZone, dropoffZone, fare, payment, hour] = table.columns;
+  const previousReason: (string | null)[] = new Array(n);
+  for (let k = 0; k < n; k++) {
+    const length = reason.lengths![k];
+    previousReason[k] = length < 0 ? null : buffer.toString('utf8', reason.starts![k], reason.starts![k] + length);
   }
   return {
     serviceDate,
-    count: table.rowCount,
+    count: n,
     table,
-    idStarts: take(ids.starts!),
-    idLengths: take(ids.lengths!),
-    distanceKm: take(distance.numbers!),
-    durationMin: take(duration.numbers!),
-    previousFlag: take(flag.flags!),
+    idStarts: ids.starts!,
+    idLengths: ids.lengths!,
+    distanceKm: distance.numbers!,
+    durationMin: duration.numbers!,
+    previousFlag: flag.flags!,
     previousReason,
-    previousScore: take(score.numbers!),
+    previousScore: score.numbers!,
     ...(tlc
       ? {
           tlc: {
-            pickupZone: zoneIds(take(pickupZone.numbers!)),
-            dropoffZone: zoneIds(take(dropoffZone.numbers!)),
-            fareAmount: take(fare.numbers!),
-            paymentType: take(payment.numbers!),
-            pickupHour: localHours(take(hour.numbers!)),
+            pickupZone: zoneIds(pickupZone.numbers!),
+            dropoffZone: zoneIds(dropoffZone.numbers!),
+            fareAmount: fare.numbers!,
+            paymentType: payment.numbers!,
+            pickupHour: localHours(hour.numbers!),
           },
         }
       : {}),
@@ -183,11 +191,12 @@ export function idOrder(buffer: Buffer, starts: Uint32Array, lengths: Int32Array
   }
   const identity = new Uint32Array(n);
   for (let i = 0; i < n; i++) identity[i] = i;
-  const order = sortIndicesByKey(keys, identity);
+  const sorted = new Uint32Array(n);
+  const order = sortIndicesByKey(keys, identity, sorted);
   // runs of equal keys (about n^2 / 2^33 pairs: ~116 at 1M rides, more for ids alike in their last 16 bytes) by their bytes
   for (let lo = 0; lo < n; ) {
     let hi = lo + 1;
-    while (hi < n && keys[order[hi]] === keys[order[lo]]) hi++;
+    while (hi < n && sorted[hi] === sorted[lo]) hi++;
     if (hi - lo > 1) {
       const run = Array.from(order.subarray(lo, hi)).sort((a, b) => buffer.compare(buffer, starts[a], starts[a] + lengths[a], starts[b], starts[b] + lengths[b]));
       order.set(run, lo);

@@ -10,10 +10,11 @@ function values(random: SeededRandom, n: number, levels: number): Float64Array {
 describe('quickselect', () => {
   it('select and selectRange give the k-th smallest, smaller before and greater after', () => {
     const random = new SeededRandom(7);
-    for (const [n, levels] of [[1, 1], [2, 2], [101, 5], [1000, 1000], [999, 3]]) {
+    // past 600 values the range is first narrowed on a sample (Floyd-Rivest): sizes either side, with many repeats and none
+    for (const [n, levels] of [[1, 1], [2, 2], [101, 5], [1000, 1000], [999, 3], [30_000, 30_000], [30_000, 4], [5000, 1]]) {
       const data = values(random, n, levels);
       const sorted = Float64Array.from(data).sort();
-      for (const k of [0, n >>> 1, n - 1]) {
+      for (const k of [0, Math.round(0.05 * (n - 1)), n >>> 1, Math.round(0.95 * (n - 1)), n - 1]) {
         const copy = Float64Array.from(data);
         expect(select(copy, n, k)).toBe(sorted[k]);
         for (let i = 0; i < k; i++) expect(copy[i]).toBeLessThanOrEqual(copy[k]);
@@ -86,6 +87,9 @@ describe('sortIndicesByKey', () => {
       .sort((a, b) => keys[a.index] - keys[b.index] || a.position - b.position)
       .map((e) => e.index);
     expect(Array.from(sortIndicesByKey(keys, Uint32Array.from(subset)))).toEqual(expected);
+    const sortedKeys = new Uint32Array(subset.length);
+    sortIndicesByKey(keys, Uint32Array.from(subset), sortedKeys);
+    expect(Array.from(sortedKeys)).toEqual(expected.map((i) => keys[i]));
     expect(sortIndicesByKey(keys, new Uint32Array(0))).toHaveLength(0);
   });
 });

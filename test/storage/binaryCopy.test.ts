@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BinaryCopyWriter, CopyScratch, NUMBER_FLOAT8, NUMBER_INT2, parseBinaryCopy, textAt } from '../../src/storage/binaryCopy.js';
+import { BinaryCopyWriter, binaryCopyRowStarts, CopyScratch, NUMBER_FLOAT8, NUMBER_INT2, parseBinaryCopy, parseBinaryCopyRows, textAt } from '../../src/storage/binaryCopy.js';
 
 describe('binary COPY format', () => {
   it('round-trips text, bool, float4, float8 and NULLs', () => {
@@ -56,5 +56,25 @@ describe('binary COPY format', () => {
     expect(Array.from(kept.columns[0].numbers!)).toEqual([...Array.from({ length: 10 }, (_, k) => k), 40, 41, 42, 43, 44, 99]);
     expect(runs.buffer).toBe(scratch.take(0).buffer); // the same memory as the first input
     expect(parseBinaryCopy(writer.finish(), ['float8']).rowCount).toBe(100);
+  });
+
+  it('parses rows in an order of its own: the same fields as parsing in stream order, rearranged', () => {
+    const writer = new BinaryCopyWriter(3, 16);
+    for (let i = 0; i < 300; i++) writer.beginRow().text(i % 9 === 0 ? null : `r${i}${'z'.repeat(i % 13)}`).float8(i % 4 === 0 ? null : i * 0.5).bool(i % 3 === 0);
+    const data = writer.finish();
+    const types = ['text', 'float8', 'bool'] as const;
+    const inOrder = parseBinaryCopy(data, [...types]);
+    const starts = binaryCopyRowStarts(data, 3);
+    expect(starts.length).toBe(300);
+    const order = Array.from({ length: 300 }, (_, k) => (k * 7) % 300); // 7 is prime to 300: a permutation
+    const rearranged = parseBinaryCopyRows(data, [...types], Uint32Array.from(order, (i) => starts[i]));
+    expect(rearranged.rowCount).toBe(300);
+    order.forEach((i, k) => {
+      expect(textAt(rearranged, 0, k)).toBe(textAt(inOrder, 0, i));
+      expect(rearranged.columns[1].numbers![k]).toBe(inOrder.columns[1].numbers![i]);
+      expect(rearranged.columns[2].flags![k]).toBe(inOrder.columns[2].flags![i]);
+    });
+    expect(binaryCopyRowStarts(Buffer.alloc(0), 3).length).toBe(0);
+    expect(() => binaryCopyRowStarts(data, 2)).toThrow(/row 0 has 3 fields, expected 2/);
   });
 });

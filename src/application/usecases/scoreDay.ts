@@ -84,14 +84,25 @@ export interface ScoreDayOptions {
   };
 }
 
-// TF.js and the detector behind it take ~0.5 s of a whole `detect` to load (1.5 s on a busy
-// machine), a fifth of a re-run that changes nothing. They are imported when a run starts, not
-// with this module, and awaited only when the compute needs them: meanwhile the day's read waits on
-// the server, and the module loader has the event loop. Loaded once per process.
-type ComputeModules = [typeof import('../../compute/scoreDayRides.js'), typeof import('../../compute/tensorBackend.js')];
+// TF.js and the detector behind it are imported when a run starts, not with this module, and
+// awaited only when the compute needs them: meanwhile the day's read waits on the server, and the
+// module loader has the event loop. Loaded once per process. Since TF.js is required rather than
+// imported (compute/tfjs.ts) and ml-kmeans is loaded only for a k-means run, that load is ~0.1 s
+// (a day without rides: run total 0.08-0.11 s, against 0.35-0.47 s before; it was ~0.5 s of a
+// whole `detect`, 1.5 s on a busy machine). It runs on the thread that receives the read, so what
+// it costs shows in the read's seconds.
+type ComputeModules = [
+  typeof import('../../compute/scoreDayRides.js'),
+  typeof import('../../compute/tensorBackend.js'),
+  typeof import('../../compute/kmeans/kmeansOutliers.js'),
+];
 let computeModules: Promise<ComputeModules> | undefined;
 function loadCompute(): Promise<ComputeModules> {
-  computeModules ??= Promise.all([import('../../compute/scoreDayRides.js'), import('../../compute/tensorBackend.js')]);
+  computeModules ??= Promise.all([
+    import('../../compute/scoreDayRides.js'),
+    import('../../compute/tensorBackend.js'),
+    import('../../compute/kmeans/kmeansOutliers.js'),
+  ]);
   return computeModules;
 }
 
@@ -303,7 +314,9 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
 
   await phase(options, run, 'compute');
   run.tensorBackend = await backend;
-  const [{ scoreDayRides }] = await loadCompute();
+  const [{ scoreDayRides }, , { loadKmeans }] = await loadCompute();
+  // ml-kmeans only for a k-means run (kmeansOutliers.ts says why)
+  if (options.params.algorithm === 'kmeans') await loadKmeans();
   t = performance.now();
   const { detection, featureSummary, drift, pairMoments } = scoreDayRides(rides.distanceKm, rides.durationMin, options.params, trailing, inputs);
   run.timings.computeSeconds = since(t);

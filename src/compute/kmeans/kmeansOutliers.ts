@@ -5,8 +5,7 @@
 //
 // Score: the ride's distance to its centroid divided by the threshold distance (the largest distance
 // among the rides not flagged), rounded to 0.001: <= 1 normal, > 1 flagged, like DBSCAN's score in eps.
-import * as tf from '@tensorflow/tfjs-core';
-import { kmeans } from 'ml-kmeans';
+import { tf } from '../tfjs.js';
 import { hashSample } from '../prepare/rideSample.js';
 import { select, since } from '../compute_util.js';
 
@@ -37,6 +36,16 @@ export interface KmeansOutcome {
   scoreSeconds: number;
 }
 
+// ml-kmeans is an ES module tree (ml-matrix, ml-spectra-processing) that took ~0.2 s to load, and
+// every `detect` loads this module through detectOutliers while DBSCAN, the default, never needs
+// it: it is loaded on demand (loadKmeans), by whatever is about to run k-means (scoreDay, evaluate).
+let fitKmeans: (typeof import('ml-kmeans'))['kmeans'] | undefined;
+
+/** Loads ml-kmeans for kmeansOutliers; once per process, and at once after the first time. */
+export async function loadKmeans(): Promise<void> {
+  fitKmeans ??= (await import('ml-kmeans')).kmeans;
+}
+
 export function kmeansOutliers(xs: Float64Array, ys: Float64Array, hashes: Uint32Array, params: KmeansParams): KmeansOutcome {
   const { contamination, fitSampleSize, seed } = params;
   if (!(contamination >= 0 && contamination < 1)) throw new RangeError(`contamination must be within [0, 1), got ${contamination}`);
@@ -51,7 +60,8 @@ export function kmeansOutliers(xs: Float64Array, ys: Float64Array, hashes: Uint3
   const data = Array.from(fit, (i) => [xs[i], ys[i]]);
   const distinct = new Set(data.map((p) => `${p[0]},${p[1]}`)).size;
   const k = Math.min(params.k, distinct);
-  const model = kmeans(data, k, { seed, initialization: 'kmeans++', maxIterations: 100 });
+  if (!fitKmeans) throw new Error('kmeansOutliers: ml-kmeans is not loaded (await loadKmeans() before running k-means)');
+  const model = fitKmeans(data, k, { seed, initialization: 'kmeans++', maxIterations: 100 });
   const centroids = model.centroids.map((c) => [c[0], c[1]]);
   const clusterSeconds = since(t);
 

@@ -1,6 +1,6 @@
 // StandardScaler semantics (scikit-learn): subtract the mean, divide by the population standard
 // deviation; a feature with zero variance is divided by 1. The arithmetic runs in TensorFlow.js.
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../tfjs.js';
 
 export interface ScalerStats {
   features: string[];

@@ -1,10 +1,12 @@
-// The PostgreSQL server adapter: knex over a `pg` pool, COPY through pg-copy-streams on the
-// transaction's own connection, and session advisory locks on connections outside the pool.
+// The PostgreSQL server adapter: knex over a `pg` pool, COPY on the transaction's own connection
+// (in through pg-copy-streams, out through copyToBuffer.ts), and session advisory locks on
+// connections outside the pool.
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
+import { copyToBuffer } from './copyToBuffer.js';
 import { BACKEND_PROFILES, DatabaseUnavailableError, redactUrl, type Database, type ReleaseLock } from '../database.js';
 import { lockArgs, SPACE_SQL, SPACE_SQL_1, type LockKey } from '../locks.js';
 
@@ -58,10 +60,7 @@ export async function openServer(url: string): Promise<Database> {
     knex,
     describe: redactUrl(url),
     async copyOut(trx, sql) {
-      const stream = (await connectionOf(trx)).query(copyStreams.to(sql));
-      const chunks: Buffer[] = [];
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
+      return copyToBuffer(await connectionOf(trx), sql);
     },
     async copyIn(trx, sql, data) {
       const sink = (await connectionOf(trx)).query(copyStreams.from(sql));

@@ -272,4 +272,15 @@ describe.each(databaseTargets)('scoreDay on $name', (target) => {
     expect(after.map(({ detection_run_id: _, ...r }) => r)).toEqual(before.map(({ detection_run_id: _, ...r }) => r));
     expect(after.filter((r) => r.detection_run_id === run.runId).map((r) => r.ride_id)).toEqual(edited);
   });
+
+  it('scores a day with k-means, whose library is loaded on demand (not with the detector), and a re-run writes nothing', async () => {
+    const day = '2021-03-07';
+    await simulateDay(t.db, { serviceDate: day, rides: 800, seed: 13, timeZone: 'UTC' });
+    const kmeans = { algorithm: 'kmeans' as const, k: 2, contamination: 0.05 };
+    const first = await scoreForTest(t.db, { serviceDate: day, params: kmeans, trigger: 'test' });
+    expect(first.status).toBe('succeeded');
+    expect(first.resolved?.kmeans?.k).toBe(2);
+    expect(first.outliersByReason.kmeans_distance).toBeGreaterThan(0);
+    expect((await scoreForTest(t.db, { serviceDate: day, params: kmeans, trigger: 'test' })).flagsWritten).toBe(0);
+  });
 });

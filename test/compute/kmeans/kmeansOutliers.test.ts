@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectOutliers, KMEANS_DEFAULTS } from '../../../src/compute/detectOutliers.js';
-import { kmeansOutliers } from '../../../src/compute/kmeans/kmeansOutliers.js';
+import { kmeansOutliers, loadKmeans } from '../../../src/compute/kmeans/kmeansOutliers.js';
 import { OUTLIER_REASONS } from '../../../src/compute/outlierReasons.js';
 import { rideHashes } from '../../../src/compute/prepare/rideSample.js';
 import { SeededRandom } from '../../../src/compute/simulation/seededRandom.js';
@@ -32,6 +32,7 @@ function twoBlobsAndFarPoints(): { xs: Float64Array; ys: Float64Array; far: Set<
 describe('k-means outliers', () => {
   it('flags exactly the far points when the contamination is their share', async () => {
     await initTensorBackend();
+    await loadKmeans();
     const { xs, ys, far } = twoBlobsAndFarPoints();
     const outcome = kmeansOutliers(xs, ys, rideHashes(xs, ys), { k: 2, contamination: 20 / 1020, fitSampleSize: 20_000, seed: 1 });
     const flagged = new Set(Array.from(outcome.isOutlier.keys()).filter((i) => outcome.isOutlier[i] === 1));
@@ -48,6 +49,7 @@ describe('k-means outliers', () => {
 
   it('computes distances to the nearest centroid', async () => {
     await initTensorBackend();
+    await loadKmeans();
     const { xs, ys } = twoBlobsAndFarPoints();
     const outcome = kmeansOutliers(xs, ys, rideHashes(xs, ys), { k: 2, contamination: 0.05, fitSampleSize: 20_000, seed: 1 });
     for (let i = 0; i < xs.length; i += 13) {
@@ -62,6 +64,7 @@ describe('k-means outliers', () => {
 
   it('flags nothing with contamination 0, and rejects a share of 1', async () => {
     await initTensorBackend();
+    await loadKmeans();
     const { xs, ys } = twoBlobsAndFarPoints();
     const none = kmeansOutliers(xs, ys, rideHashes(xs, ys), { k: 2, contamination: 0, fitSampleSize: 20_000, seed: 1 });
     expect(Array.from(none.isOutlier).every((v) => v === 0)).toBe(true);
@@ -70,6 +73,7 @@ describe('k-means outliers', () => {
 
   it('runs through detectOutliers: reason kmeans_distance, score = distance / threshold, resolved parameters', async () => {
     await initTensorBackend();
+    await loadKmeans();
     const day = simulateRides(30_000, 3);
     const result = detectOutliers(day.distanceKm, day.durationMin, { ...KMEANS_DEFAULTS, fitSampleSize: 5000 });
     expect(result.resolved.algorithm).toBe('kmeans');

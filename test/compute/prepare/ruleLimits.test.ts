@@ -5,6 +5,7 @@ import { applyValidityRules, DEFAULT_RULE_LIMITS } from '../../../src/compute/pr
 import { OUTLIER_REASONS, RULE_REASONS } from '../../../src/compute/outlierReasons.js';
 import { BOOK_RECIPE, DEFAULT_DETECTOR, detectOutliers, KMEANS_DEFAULTS } from '../../../src/compute/detectOutliers.js';
 import { initTensorBackend } from '../../../src/compute/tensorBackend.js';
+import { loadKmeans } from '../../../src/compute/kmeans/kmeansOutliers.js';
 import { simulateRides } from '../../../src/compute/simulation/simulateRides.js';
 
 const name = (code: number) => (code === 0 ? 'valid' : OUTLIER_REASONS[code - 1]);
@@ -71,6 +72,7 @@ describe('the rules beyond the basic ones', () => {
 
   it('flags every impossible ride of the TLC sample with its rule, whatever the detector', async () => {
     await initTensorBackend();
+    await loadKmeans(); // KMEANS_DEFAULTS below: ml-kmeans is loaded on demand
     const tlc = loadTlcSample();
     const codes = applyValidityRules(tlc.distanceKm, tlc.durationMin);
     const counts: Record<string, number> = {};

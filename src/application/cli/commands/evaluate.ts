@@ -8,6 +8,7 @@ import { BOOK_RECIPE } from '../../../compute/detectOutliers.js';
 import { evaluateSweep, type EvaluationSummary, type NamedDetector } from '../../../compute/simulation/evaluateDetector.js';
 import { SCENARIOS, SCENARIO_DESCRIPTIONS, type ScenarioName } from '../../../compute/simulation/scenarios.js';
 import { initTensorBackend } from '../../../compute/tensorBackend.js';
+import { loadKmeans } from '../../../compute/kmeans/kmeansOutliers.js';
 import { addDetectorOptions, describeDetector, detectorParamsFromFlags } from '../detectorOptions.js';
 import { formatTable } from '../format/table.js';
 import { asNumber, parseWith, type CommandContext } from '../options.js';
@@ -83,6 +84,7 @@ export function register(program: Command, context: CommandContext): void {
     const detectors: NamedDetector[] = [{ name: params.algorithm ?? 'dbscan', params }];
     if (options.compare) detectors.push({ name: BOOK_RECIPE_NAME, params: BOOK_RECIPE });
     const backend = await initTensorBackend(context.config().tensorBackend);
+    if (detectors.some((d) => d.params.algorithm === 'kmeans')) await loadKmeans();
     const progress = !options.json && context.io.stderrIsTTY;
     let done = 0;
     const total = options.rides.length * options.seed.length;
