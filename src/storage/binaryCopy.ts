@@ -426,8 +426,8 @@ export class BinaryCopyWriter {
     return this.int8(Math.round((ms - PG_EPOCH_MS) * 1000));
   }
 
-  /** The COPY input: every row, or only those `keep` says (by index of beginRow). */
   /**
+   * The COPY input: every row, or only those `keep` says (by index of beginRow).
    * @param scratch where the kept rows are copied (default: a new buffer each time); the
    *   returned input must then be sent before the scratch is used again
    */

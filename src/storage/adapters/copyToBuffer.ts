@@ -130,19 +130,22 @@ class CopyToBuffer {
 
   /** Gives the socket back to pg's parser, with what follows the COPY's data. */
   private handBack(rest: Buffer): void {
-    const connection = this.connection!;
-    connection.stream.removeListener('data', this.onData);
-    connection.stream.on('data', this.pgDataListener!);
+    this.restorePgListener();
     if (rest.length > 0) this.pgDataListener!(rest);
+  }
+
+  /** pg's parser back on the socket in place of onData, when onData is on it. */
+  private restorePgListener(): void {
+    const stream = this.connection?.stream;
+    if (!stream || !stream.listeners('data').includes(this.onData)) return;
+    stream.removeListener('data', this.onData);
+    stream.on('data', this.pgDataListener!);
   }
 
   handleError(error: Error): void {
     this.failed = true;
     // a connection that died mid-COPY: pg's listener back on a socket that no longer matters
-    if (this.connection && this.connection.stream.listeners('data').includes(this.onData)) {
-      this.connection.stream.removeListener('data', this.onData);
-      this.connection.stream.on('data', this.pgDataListener!);
-    }
+    this.restorePgListener();
     this.reject(error);
   }
 
