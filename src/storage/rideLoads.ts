@@ -26,8 +26,6 @@ import { confirmServiceTimeZone } from './settings.js';
 import { attachDayTables, partitionName, startDayTables } from './ridePartitions.js';
 import { IdHashSet } from './idHashSet.js';
 
-export { RIDE_COLUMNS, encodeRideRow } from './rideRows.js';
-
 // This module's input contract is the row it writes and the reject it stores, named here because
 // storage must not import from src/application: the file formats, containers and how a row is
 // parsed are ingest's (src/application/ingest/types.ts), which produces these two shapes.
@@ -259,8 +257,7 @@ export async function loadRideBatches(
 
       const flushRows = async () => {
         const batch = rows;
-        // the next batch's buffer as large as this one's: not grown (and copied) three times again
-        rows = new RideRows(target.format, loadId, batch.bytes + (batch.bytes >> 4));
+        rows = batch.emptyLike();
         await flushRides(batch);
       };
 

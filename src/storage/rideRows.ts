@@ -50,6 +50,8 @@ export class RideRows {
   /** a second hash of each id (FNV-1a from another basis, another prime), for NewDays's IdHashSet */
   idHashes2: Int32Array;
   private readonly writer: BinaryCopyWriter;
+  /** the COPY rows are in SharedArrayBuffer memory (BinaryCopyWriter's `shared`) */
+  private readonly shared: boolean;
 
   /**
    * @param source the rides' `source` column (the file format)
@@ -65,6 +67,8 @@ export class RideRows {
     from?: { parts: RideRowsParts; empty: boolean },
     shared = false,
   ) {
+    // a batch continued or reused keeps the kind of memory it came in
+    this.shared = from ? from.parts.copy.bytes.buffer instanceof SharedArrayBuffer : shared;
     if (from) {
       const { parts, empty } = from;
       this.writer = BinaryCopyWriter.fromParts(RIDE_COLUMN_COUNT, empty ? { ...parts.copy, length: HEADER_BYTES, rows: 0 } : parts.copy);
@@ -98,6 +102,14 @@ export class RideRows {
    */
   static reusing(source: string, loadId: number, parts: RideRowsParts): RideRows {
     return new RideRows(source, loadId, 0, { parts, empty: true });
+  }
+
+  /**
+   * A new, empty batch for the same load, its COPY buffer made as large as this one's (and a
+   * sixteenth) so that a reader filling batch after batch does not grow (and copy) it again.
+   */
+  emptyLike(): RideRows {
+    return new RideRows(this.source, this.loadId, this.bytes + (this.bytes >> 4), undefined, this.shared);
   }
 
   /** rides added */

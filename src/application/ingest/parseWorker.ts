@@ -72,10 +72,9 @@ async function run(job: ParseJob): Promise<void> {
   const onReject = (reject: RejectRow) => void rejects.push(reject);
   const flush = async () => {
     const batch = rows;
-    // the buffers of a batch written, else new ones as large as this batch's, so that they are
-    // not grown (and copied) again
+    // the buffers of a batch written, else new ones as large as this batch's
     const reuse = pool.pop();
-    rows = reuse ? RideRows.reusing(source, loadId, reuse) : new RideRows(source, loadId, batch.bytes + (batch.bytes >> 4), undefined, true);
+    rows = reuse ? RideRows.reusing(source, loadId, reuse) : batch.emptyLike();
     const { parts, transfer } = batch.parts();
     const taken = rejects;
     rejects = [];
