@@ -4,6 +4,7 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetScan, parquetSchema, type AsyncBuffer, type FileMetaData, type ParquetParsers } from 'hyparquet';
 import type { InstantValue } from './fieldDecoders.js';
 import { UnreadableFileError } from './unreadableFileError.js';
+import { errorMessage } from '../errors.js';
 
 /** hyparquet decodes these itself; others (ZSTD, GZIP, …) would need hyparquet-compressors. */
 const READABLE_CODECS = new Set(['UNCOMPRESSED', 'SNAPPY']);
@@ -40,7 +41,7 @@ export async function openParquet(path: string): Promise<ParquetSource> {
     file = await asyncBufferFromFile(path);
     metadata = await parquetMetadataAsync(file);
   } catch (error) {
-    throw new UnreadableFileError(path, `not a readable Parquet file: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UnreadableFileError(path, `not a readable Parquet file: ${errorMessage(error)}`);
   }
   const columnNames = parquetSchema(metadata).children.map((child) => child.element.name);
   return { path, file, metadata, columnNames, rowCount: Number(metadata.num_rows) };

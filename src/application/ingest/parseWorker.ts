@@ -16,6 +16,7 @@ import { rideBatches, type ReadProgress } from './rideBatches.js';
 import type { RideFile } from './inspectFile.js';
 import { ZoneClock } from './zoneClock.js';
 import { UnreadableFileError } from './unreadableFileError.js';
+import { errorMessage } from '../errors.js';
 
 /** What the worker is started with. */
 export interface ParseJob {
@@ -106,7 +107,7 @@ if (parentPort !== null && job !== undefined) {
       type: 'error',
       unreadable,
       path: unreadable ? error.path : '',
-      message: error instanceof Error ? error.message : String(error),
+      message: errorMessage(error),
     } satisfies ParseMessage);
   });
 }

@@ -11,6 +11,7 @@ import { ValuesRow } from './rowSources.js';
 import type { RideFile } from './inspectFile.js';
 import type { ColumnLayout } from './formats.js';
 import { UnreadableFileError } from './unreadableFileError.js';
+import { errorMessage } from '../errors.js';
 
 export interface ReadProgress {
   /** bytes of the file read so far (compressed bytes for .gz); Parquet: rows */
@@ -80,7 +81,7 @@ async function* csvBatches(file: RideFile, clocks: RowClocks, onProgress: Progre
   } catch (error) {
     // A read error half way (a gzip stream cut short, a disk error) fails the whole file.
     if (error instanceof UnreadableFileError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     throw new UnreadableFileError(file.path, `reading stopped after ${rowsRead.toLocaleString('en-US')} rows: ${message}`);
   } finally {
     raw.destroy();
@@ -135,7 +136,7 @@ async function* parquetBatches(file: RideFile, clocks: RowClocks, onProgress: Pr
     }
   } catch (error) {
     if (error instanceof UnreadableFileError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     throw new UnreadableFileError(file.path, `reading stopped after ${rowsRead.toLocaleString('en-US')} rows: ${message}`);
   }
 }

@@ -3,7 +3,7 @@ import { listRuns, type RunRow } from '../../storage/runs.js';
 export { jsonCell } from '../../storage/readOnlyQuery.js';
 import { QueryCancelledError, QueryRefusedError, ReaderRoleMissingError, runReadOnlyQuery, type QueryResult } from '../../storage/readOnlyQuery.js';
 import type { RidescanConfig } from '../config.js';
-import { DatabaseError, WorkFailedError } from '../errors.js';
+import { DatabaseError, errorMessage, WorkFailedError } from '../errors.js';
 import { withDatabase } from '../openDatabase.js';
 
 export async function runHistory(config: RidescanConfig, options: { serviceDate?: string; limit: number }): Promise<RunRow[]> {
@@ -30,7 +30,7 @@ export async function query(config: RidescanConfig, sql: string, options: QueryO
     } catch (error) {
       if (error instanceof ReaderRoleMissingError) throw new DatabaseError(error.message);
       if (error instanceof QueryCancelledError || error instanceof QueryRefusedError) throw new WorkFailedError(error.message);
-      throw new WorkFailedError(`query failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new WorkFailedError(`query failed: ${errorMessage(error)}`);
     }
   });
 }

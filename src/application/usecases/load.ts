@@ -7,6 +7,7 @@ import { loadRideFile, type FileLoadResult } from '../ingest/loadFile.js';
 import type { LoadProgress } from '../cli/format/loadProgress.js';
 import type { FileFailure } from '../cli/format/loadSummary.js';
 import { UnreadableFileError } from '../ingest/unreadableFileError.js';
+import { errorMessage } from '../errors.js';
 
 export interface LoadFilesOptions {
   format: RequestedFormat;
@@ -45,7 +46,7 @@ export async function loadFiles(config: RidescanConfig, files: string[], options
         options.progress.stop();
         // An unreadable file is that file's failure; anything else (the database gone) too,
         // but its message is less likely to be about the file, so it says where it came from.
-        const message = error instanceof UnreadableFileError ? error.message : `failed: ${error instanceof Error ? error.message : String(error)}`;
+        const message = error instanceof UnreadableFileError ? error.message : `failed: ${errorMessage(error)}`;
         const failure = { path, error: message };
         failures.push(failure);
         options.onFile?.({ failed: failure });

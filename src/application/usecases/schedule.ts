@@ -10,7 +10,7 @@ import { migrateToLatest } from '../../storage/migrate.js';
 import { installJobQueue } from '../../storage/jobQueue.js';
 import { openQueueOrExplain, workersAlive } from './worker.js';
 import type { RidescanConfig } from '../config.js';
-import { EXIT, UsageError, type ExitCode } from '../errors.js';
+import { errorMessage, EXIT, UsageError, type ExitCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { databaseSettings, withDatabase } from '../openDatabase.js';
 import type { DayOutcome } from './scoreDay.js';
@@ -125,7 +125,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<ExitCode>
       failedDays += outcomes.filter((o) => o.status === 'failed').length;
     } catch (error) {
       failedDays++;
-      log.error({ error: error instanceof Error ? error.message : String(error) }, 'tick failed');
+      log.error({ error: errorMessage(error) }, 'tick failed');
     }
   };
 
