@@ -13,6 +13,7 @@ import * as m009 from './009_settings.js';
 import * as m010 from './010_zone_pair_baseline.js';
 import * as m011 from './011_flag_explanations_by_zone_pair.js';
 import * as m012 from './012_rides_by_service_day.js';
+import * as m013 from './013_run_result_digest.js';
 
 export interface Migration {
   name: string;
@@ -33,4 +34,5 @@ export const migrations: Migration[] = [
   { name: '010_zone_pair_baseline', ...m010 },
   { name: '011_flag_explanations_by_zone_pair', ...m011 },
   { name: '012_rides_by_service_day', ...m012 },
+  { name: '013_run_result_digest', ...m013 },
 ];

@@ -107,6 +107,8 @@ export interface FlagWrite {
   flags: NewFlags;
   /** the run's record, complete but for what the write measures: flags written, write seconds */
   record: RunRecord;
+  /** changedRides(rides, flags), when the caller has it already */
+  changes?: FlagChanges;
   /** the day's zone-pair baseline rows (TLC days): replace the day's, in the same transaction */
   pairMoments?: PairMoments;
   /** test hook: runs inside the write transaction, after the flags are staged */
@@ -121,7 +123,7 @@ export interface FlagWrite {
 export async function writeFlags(db: Database, write: FlagWrite): Promise<number> {
   const started = performance.now();
   const { runId, rides, flags } = write;
-  const { staged, unscoredNormal } = changedRides(rides, flags);
+  const { staged, unscoredNormal } = write.changes ?? changedRides(rides, flags);
   const writer = new BinaryCopyWriter(4, 64 + staged.length * 48);
   const buffer = rides.table.buffer;
   for (const i of staged) {
@@ -166,4 +168,23 @@ export async function writeFlags(db: Database, write: FlagWrite): Promise<number
     await finishRunSucceeded(trx, runId, { ...write.record, flagsWritten, timings });
   });
   return flagsWritten;
+}
+
+/**
+ * Records a run that changes no flag (it reused an earlier run's result: usecases/resultDigest.ts)
+ * under the day's write lock, as writeFlags records a run that wrote some.
+ */
+export async function recordRunWithoutWrites(
+  db: Database,
+  write: { runId: number; serviceDate: string; record: RunRecord; afterStage?: FlagWrite['afterStage'] },
+): Promise<void> {
+  const { runId, serviceDate, record } = write;
+  const started = performance.now();
+  await db.knex.transaction(async (trx) => {
+    await lockInTransaction(trx, LOCKS.writeDay(serviceDate));
+    if (write.afterStage) await write.afterStage(trx);
+    const writeSeconds = (performance.now() - started) / 1000;
+    const timings = { ...record.timings, write_s: writeSeconds, total_s: (record.timings.total_s ?? 0) + writeSeconds };
+    await finishRunSucceeded(trx, runId, { ...record, flagsWritten: 0, timings });
+  });
 }

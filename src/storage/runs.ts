@@ -44,6 +44,10 @@ export interface RunOutcome {
   featureSummary: Record<string, unknown>;
   drift: Record<string, unknown>;
   driftWarning: boolean;
+  /** the inputs' and the flags' digest (usecases/resultDigest.ts); null when not taken */
+  resultDigest: string | null;
+  /** the run whose result this one recorded again, computing nothing */
+  reusedRunId: number | null;
 }
 
 export interface RunRow {
@@ -69,6 +73,8 @@ export interface RunRow {
   drift_warning: boolean;
   hostname: string | null;
   pid: number | null;
+  result_digest: string | null;
+  reused_run_id: number | string | null;
 }
 
 /** Records a run as started (committed at once, so that a crash leaves it visibly unfinished). */
@@ -105,6 +111,8 @@ export async function finishRunSucceeded(trx: Knex.Transaction, runId: number, o
       feature_summary: JSON.stringify(outcome.featureSummary),
       drift: JSON.stringify(outcome.drift),
       drift_warning: outcome.driftWarning,
+      result_digest: outcome.resultDigest,
+      reused_run_id: outcome.reusedRunId,
     });
 }
 
@@ -139,6 +147,15 @@ export async function getRun(db: Database, runId: number): Promise<RunRow | unde
   return db.knex('detection_runs')
     .select(runColumns(db))
     .where({ id: runId })
+    .first();
+}
+
+/** The day's latest succeeded run: the one whose flags the day carries. */
+export async function latestSucceededRun(db: Database, serviceDate: string): Promise<RunRow | undefined> {
+  return db.knex('detection_runs')
+    .select(runColumns(db))
+    .where({ service_date: serviceDate, status: 'succeeded' })
+    .orderBy('id', 'desc')
     .first();
 }
 

@@ -10,6 +10,8 @@ export interface TestScoring {
   trigger: string;
   beforeCommit?: (trx: Knex.Transaction) => Promise<void>;
   afterRead?: (attempt: number) => Promise<void>;
+  /** compute even when an earlier run's result could stand (usecases/resultDigest.ts) */
+  recompute?: boolean;
 }
 
 export async function scoreForTest(db: Database, options: TestScoring): Promise<DayRun> {
@@ -17,6 +19,7 @@ export async function scoreForTest(db: Database, options: TestScoring): Promise<
     params: options.params,
     trigger: options.trigger,
     maxAttempts: 1,
+    recompute: options.recompute,
     hooks: { beforeCommit: options.beforeCommit, afterRead: options.afterRead },
   });
   if (outcome.status === 'skipped' || !outcome.run) throw new Error(`${options.serviceDate} was not scored: ${JSON.stringify(outcome)}`);

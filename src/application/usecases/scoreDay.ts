@@ -14,13 +14,14 @@ import { z } from 'zod';
 import type { Database } from '../../storage/database.js';
 import { LOCKS } from '../../storage/locks.js';
 import { readRidesForDay, type DayRides } from '../../storage/rides.js';
-import { writeFlags, DayChangedDuringRunError } from '../../storage/flags.js';
-import { finishRunFailed, finishRunNoRides, startRun, trailingSummaries } from '../../storage/runs.js';
+import { changedRides, recordRunWithoutWrites, writeFlags, DayChangedDuringRunError } from '../../storage/flags.js';
+import { finishRunFailed, finishRunNoRides, latestSucceededRun, startRun, trailingSummaries, type RunRow } from '../../storage/runs.js';
+import { inputsDigest, resultDigest, storedFlagsDigest, writtenFlagsDigest } from './resultDigest.js';
 import { dayStatuses } from '../../storage/dayStatus.js';
 import type { ClusterSummary, DetectionInputs, DetectorParams, ResolvedDetector } from '../../compute/detectOutliers.js';
 import { clustersWithReference, DEFAULT_DETECTOR } from '../../compute/detectorParams.js';
 import type { DaySummary } from '../../compute/monitoring/featureSummary.js';
-import { DEFAULT_DRIFT_OPTIONS, type DriftResult } from '../../compute/monitoring/driftCheck.js';
+import { checkDrift, DEFAULT_DRIFT_OPTIONS, type DriftResult } from '../../compute/monitoring/driftCheck.js';
 import { driftWarnings } from '../../compute/monitoring/driftMessage.js';
 import { zoneArea } from '../../compute/context/baseline.js';
 import { readReferenceRides, readTrailingPairMoments, readZones } from '../../storage/baselines.js';
@@ -53,6 +54,8 @@ export interface DayRun {
   featureSummary: DaySummary | null;
   drift: DriftResult | null;
   scaler: { features: string[]; mean: number[]; std: number[] } | null;
+  /** set when nothing was computed: the result of that run stood (usecases/resultDigest.ts) */
+  reusedRunId: number | null;
   timings: { readSeconds: number; computeSeconds: number; writeSeconds: number; totalSeconds: number; clusterSeconds: number };
 }
 
@@ -77,6 +80,8 @@ export interface ScoreDayOptions {
    * scored it between our plan and our lock. The scheduler and selective backfills want this.
    */
   onlyIfNeeded?: boolean;
+  /** compute the day even when its inputs and flags are as an earlier run left them */
+  recompute?: boolean;
   /** test hooks: after the read (before the write), and inside the write transaction */
   hooks?: {
     afterRead?: (attempt: number) => Promise<void>;
@@ -261,6 +266,7 @@ async function runDetector(db: Database, serviceDate: string, options: ScoreDayO
     featureSummary: null,
     drift: null,
     scaler: null,
+    reusedRunId: null,
     timings: { readSeconds: 0, computeSeconds: 0, writeSeconds: 0, totalSeconds: 0, clusterSeconds: 0 },
   };
   // started now, awaited by the compute (or below, for a day without rides); a failure to load
@@ -308,6 +314,7 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
   const rides: DayRides = await readRidesForDay(db, run.serviceDate, timeZone.zone);
   const trailing = parseSummaries(await trailingSummaries(db, run.serviceDate, DEFAULT_DRIFT_OPTIONS.window));
   const inputs = rides.count > 0 ? await readDetectionInputs(db, rides, options.params, timeZone.zone) : {};
+  const previous = rides.count > 0 && !options.recompute ? await latestSucceededRun(db, run.serviceDate) : undefined;
   run.timings.readSeconds = since(t);
   run.rides = rides.count;
   if (rides.count === 0) return false;
@@ -318,7 +325,17 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
   // ml-kmeans only for a k-means run (kmeansOutliers.ts says why)
   if (options.params.algorithm === 'kmeans') await loadKmeans();
   t = performance.now();
+  const ofInputs = inputsDigest({ rides, params: options.params, trailing, inputs, tensorBackend: run.tensorBackend });
+  if (previous?.result_digest && previous.result_digest === resultDigest(ofInputs, storedFlagsDigest(rides))) {
+    const reused = reusableResult(previous, rides.count);
+    if (reused) {
+      await recordReusedResult(db, run, options, started, t, trailing, reused);
+      return true;
+    }
+  }
   const { detection, featureSummary, drift, pairMoments } = scoreDayRides(rides.distanceKm, rides.durationMin, options.params, trailing, inputs);
+  const changes = changedRides(rides, detection);
+  const digest = resultDigest(ofInputs, writtenFlagsDigest(rides, detection, changes));
   run.timings.computeSeconds = since(t);
   run.timings.clusterSeconds = detection.timings.clusterSeconds;
   run.outliers = detection.outliers;
@@ -336,6 +353,7 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
     runId: run.runId,
     rides,
     flags: detection,
+    changes,
     record: {
       scaler: detection.scaler ? { ...detection.scaler } : null,
       tensorBackend: run.tensorBackend,
@@ -349,12 +367,58 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
       featureSummary: { ...featureSummary },
       drift: { ...drift },
       driftWarning: drift.drift,
+      resultDigest: digest,
+      reusedRunId: null,
     },
     pairMoments: rides.tlc ? pairMoments : undefined,
     afterStage: options.hooks?.beforeCommit,
   });
   run.timings.writeSeconds = since(t);
   return true;
+}
+
+/**
+ * The day's inputs and flags are as `reused.id` left them (same digest): its result stands. The run
+ * is recorded with that result and writes nothing; its drift check is taken again against today's
+ * trailing days, which the digest covers, so it comes out the same.
+ */
+async function recordReusedResult(db: Database, run: DayRun, options: ScoreDayOptions, started: number, computeStarted: number, trailing: DaySummary[], reused: ReusableRun): Promise<void> {
+  const drift = checkDrift(reused.feature_summary, trailing);
+  run.reusedRunId = reused.reused_run_id ?? reused.id;
+  run.timings.computeSeconds = since(computeStarted);
+  run.outliers = reused.outliers;
+  run.outliersByReason = reused.outliers_by_reason;
+  run.clusters = reused.clusters;
+  run.scaler = reused.scaler;
+  run.resolved = reused.parameters.resolved as unknown as ResolvedDetector;
+  run.featureSummary = reused.feature_summary;
+  run.drift = drift;
+  await options.hooks?.afterRead?.(run.attempts);
+
+  await phase(options, run, 'write');
+  const t = performance.now();
+  await recordRunWithoutWrites(db, {
+    runId: run.runId,
+    serviceDate: run.serviceDate,
+    afterStage: options.hooks?.beforeCommit,
+    record: {
+      scaler: reused.scaler,
+      tensorBackend: run.tensorBackend,
+      ridesScored: run.rides,
+      outliers: reused.outliers,
+      outliersByReason: reused.outliers_by_reason,
+      clusters: reused.clusters,
+      timings: { read_s: run.timings.readSeconds, compute_s: run.timings.computeSeconds, cluster_s: 0, total_s: since(started), attempts: run.attempts },
+      parameters: { ...options.params, resolved: reused.parameters.resolved },
+      featureSummary: { ...reused.feature_summary },
+      drift: { ...drift },
+      driftWarning: drift.drift,
+      resultDigest: reused.result_digest,
+      reusedRunId: run.reusedRunId,
+    },
+  });
+  run.flagsWritten = 0;
+  run.timings.writeSeconds = since(t);
 }
 
 /**
@@ -407,6 +471,27 @@ const DaySummarySchema = z.object({
   flagRate: num,
   flagRateByReason: z.record(z.string(), z.number()),
 });
+
+// An earlier run's result, as its record has it: checked at this edge (a record of an older
+// version, or edited by hand, that does not parse is not reused: the day is computed).
+const ReusableRunSchema = z.object({
+  id: z.coerce.number(),
+  reused_run_id: z.coerce.number().nullable(),
+  result_digest: z.string(),
+  rides_scored: z.coerce.number(),
+  outliers: z.coerce.number(),
+  outliers_by_reason: z.record(z.string(), z.number()),
+  clusters: z.object({ count: z.number(), sizes: z.array(z.number()), small: z.array(z.number()) }).passthrough(),
+  scaler: z.object({ features: z.array(z.string()), mean: z.array(z.number()), std: z.array(z.number()) }).passthrough().nullable(),
+  parameters: z.object({ resolved: z.object({ algorithm: z.string() }).passthrough() }).passthrough(),
+  feature_summary: DaySummarySchema,
+});
+type ReusableRun = z.infer<typeof ReusableRunSchema>;
+
+function reusableResult(row: RunRow, rides: number): ReusableRun | null {
+  const parsed = ReusableRunSchema.safeParse(row);
+  return parsed.success && parsed.data.rides_scored === rides ? parsed.data : null;
+}
 
 /** The trailing summaries that parse; one that does not (an old or hand-edited run) is left out. */
 function parseSummaries(stored: Record<string, unknown>[]): DaySummary[] {

@@ -84,10 +84,12 @@ describe.each(databaseTargets)('scoreDay on $name', (target) => {
     expect((await flagsOf(OTHER_DAY)).every((r) => r.is_outlier === null)).toBe(true);
   });
 
-  it('re-running the day writes nothing and leaves the flags as they were', async () => {
+  it('computing the day again writes nothing and leaves the flags as they were', async () => {
     const before = await flagsOf(DAY);
-    const again = await scoreForTest(t.db, { serviceDate: DAY, params, trigger: 'test' });
+    // recompute: else the first run's result stands unseen (resultDigest.test.ts)
+    const again = await scoreForTest(t.db, { serviceDate: DAY, params, trigger: 'test', recompute: true });
     expect(again.status).toBe('succeeded');
+    expect(again.reusedRunId).toBeNull();
     expect(again.flagsWritten).toBe(0);
     expect(await flagsOf(DAY)).toEqual(before);
   });
@@ -281,6 +283,7 @@ describe.each(databaseTargets)('scoreDay on $name', (target) => {
     expect(first.status).toBe('succeeded');
     expect(first.resolved?.kmeans?.k).toBe(2);
     expect(first.outliersByReason.kmeans_distance).toBeGreaterThan(0);
-    expect((await scoreForTest(t.db, { serviceDate: day, params: kmeans, trigger: 'test' })).flagsWritten).toBe(0);
+    const again = await scoreForTest(t.db, { serviceDate: day, params: kmeans, trigger: 'test', recompute: true });
+    expect(again).toMatchObject({ flagsWritten: 0, reusedRunId: null });
   });
 });

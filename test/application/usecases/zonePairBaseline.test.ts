@@ -52,7 +52,12 @@ describe.each(databaseTargets)('the zone-pair baseline on $name', (target) => {
       return stored.reduce((n, r) => n + r.rides, 0);
     };
     const total = await check(first.runId);
-    const again = await scoreForTest(test.db, { serviceDate: '2021-01-01', params: { ...DEFAULT_DETECTOR }, trigger: 'test' });
+    const again = await scoreForTest(test.db, { serviceDate: '2021-01-01', params: { ...DEFAULT_DETECTOR }, trigger: 'test', recompute: true });
+    expect(again.reusedRunId).toBeNull();
+    expect(await check(again.runId)).toBe(total);
+    // a re-run that computes nothing (its result is the last run's) leaves that run's rows as they are
+    const reused = await scoreForTest(test.db, { serviceDate: '2021-01-01', params: { ...DEFAULT_DETECTOR }, trigger: 'test' });
+    expect(reused.reusedRunId).toBe(again.runId);
     expect(await check(again.runId)).toBe(total);
   });
 

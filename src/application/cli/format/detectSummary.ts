@@ -31,6 +31,9 @@ export function formatDetectSummary(result: DayRun, databaseName: string): strin
   const more = sizes.length > 6 ? ` · … ${sizes.length - 6} more` : '';
   lines.push(`  clusters        ${result.clusters.count}${sizes.length ? ` (sizes ${shown}${more}; small: ${result.clusters.small.length})` : ''}`);
   lines.push(`  flags written   ${int.format(result.flagsWritten)} (rides whose flag, reason or score changed)`);
+  if (result.reusedRunId !== null) {
+    lines.push(`  computed        nothing: the day's rides, its flags and the detector's inputs are as run #${result.reusedRunId} left them, whose result is recorded again (--recompute to compute it)`);
+  }
   lines.push(`  detector        ${describeDetector(result.params)}`);
   const r = result.resolved;
   if (r?.dbscan) {
