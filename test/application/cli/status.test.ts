@@ -104,4 +104,18 @@ describe.each(processTargets)('ridescan status over a range on $name', (target) 
     expect(backwards.stderr).toMatch(/--from 2022-06-30 is after --to 2022-06-01/);
     expect((await runCli(['status', '--from', '1900-01-01', '--to', '2200-01-01'], environment.env)).code).toBe(2);
   });
+
+  it('detect of a day unchanged since its last run computes nothing and says so, runs says whose result stands, --recompute computes', async () => {
+    const again = await runCli(['detect', '--date', SCORED, '--json'], environment.env);
+    expect(again.code).toBe(0);
+    const run = JSON.parse(again.stdout);
+    expect(run).toMatchObject({ status: 'succeeded', flagsWritten: 0 });
+    expect(run.reusedRunId).toBeGreaterThan(0);
+    const summary = await runCli(['detect', '--date', SCORED], environment.env);
+    expect(summary.stdout).toContain(`computed        nothing: the day's rides, its flags and the detector's inputs are as run #${run.reusedRunId} left them`);
+    const table = await runCli(['runs', '--date', SCORED, '--limit', '1'], environment.env);
+    expect(table.stdout).toContain(`unchanged: result of #${run.reusedRunId}`);
+    const recomputed = await runCli(['detect', '--date', SCORED, '--recompute', '--json'], environment.env);
+    expect(JSON.parse(recomputed.stdout)).toMatchObject({ reusedRunId: null, flagsWritten: 0 });
+  });
 });

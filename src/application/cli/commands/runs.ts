@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { ENVIRONMENT_HELP, parseDate, parseWith, type CommandContext } from '../options.js';
 import { formatTable } from '../format/table.js';
+import type { RunRow } from '../../../storage/runs.js';
 
 const parseLimit = parseWith(z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000, 'must be at most 10,000'), Number);
 
@@ -40,11 +41,18 @@ export function register(program: Command, context: CommandContext): void {
             r.timings?.total_s !== undefined ? r.timings.total_s.toFixed(2) : '',
             new Date(r.started_at).toISOString().slice(0, 19).replace('T', ' '),
             r.drift_warning ? `DRIFT: ${(r.drift?.drifted ?? []).slice(0, 3).join(', ')}` : (r.drift?.verdict ?? ''),
-            r.error ? r.error.split('\n')[0].slice(0, 70) : r.outliers_by_reason ? Object.entries(r.outliers_by_reason).map(([k, v]) => `${k} ${v}`).join(', ') : '',
+            runNote(r),
           ]),
         ),
       );
     });
+}
+
+/** The error of a failed run; else the flags by reason, after the run whose result it is when it computed nothing. */
+function runNote(r: RunRow): string {
+  if (r.error) return r.error.split('\n')[0].slice(0, 70);
+  const reasons = r.outliers_by_reason ? Object.entries(r.outliers_by_reason).map(([k, v]) => `${k} ${v}`).join(', ') : '';
+  return r.reused_run_id !== null && r.reused_run_id !== undefined ? `unchanged: result of #${r.reused_run_id}; ${reasons}` : reasons;
 }
 
 /**
