@@ -4,7 +4,9 @@
 //
 // The day's lock keeps two processes off one day (a second one is told 'skipped'). The read takes
 // the day's rides and the trailing days' feature summaries; compute is pure (scoreDayRides); the
-// write puts the changed flags and the run's final record in one transaction. Transient database
+// write puts the changed flags and the run's final record in one transaction. A day whose inputs
+// and flags are as its last run left them (the same result digest: resultDigest.ts) is not
+// computed: that run's result is recorded again and nothing is written. Transient database
 // errors (the server restarting, a serialization failure) are retried with backoff; anything else
 // ends the day as failed, recorded in its run. Never throws for a failed day: it returns the
 // outcome (as kysely's migrator returns results), so that callers decide the exit code.
