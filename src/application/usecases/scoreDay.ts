@@ -91,8 +91,9 @@ export interface ScoreDayOptions {
   };
 }
 
-// TF.js and the detector behind it are imported when a run starts, not with this module, and
-// awaited only when the compute needs them: meanwhile the day's read waits on the server, and the
+// TF.js and the detector behind it are imported when a run's read starts (unless the day's last
+// result is likely to stand: onePass), not with this module, and awaited only when the compute
+// needs them: meanwhile the day's read waits on the server, and the
 // module loader has the event loop. Loaded once per process. Since TF.js is required rather than
 // imported (compute/tfjs.ts) and ml-kmeans is loaded only for a k-means run, that load is ~0.1 s
 // (a day without rides: run total 0.08-0.11 s, against 0.35-0.47 s before; it was ~0.5 s of a
@@ -271,17 +272,24 @@ async function runDetector(db: Database, serviceDate: string, options: ScoreDayO
     reusedRunId: null,
     timings: { readSeconds: 0, computeSeconds: 0, writeSeconds: 0, totalSeconds: 0, clusterSeconds: 0 },
   };
-  // started now, awaited by the compute (or below, for a day without rides); a failure to load
+  // started by the read (or by the compute, when the day's last result was likely to stand: see
+  // onePass), awaited by the compute or below, for a day without rides; a failure to load
   // surfaces there, inside this try, as the run's error
-  const backend = tensorBackend(options.tensorBackend);
-  backend.catch(() => {});
+  let loading: Promise<TensorBackendName> | undefined;
+  const backend = () => {
+    if (!loading) {
+      loading = tensorBackend(options.tensorBackend);
+      loading.catch(() => {});
+    }
+    return loading;
+  };
   try {
     for (;;) {
       run.attempts++;
       try {
         if (await onePass(db, run, options, started, backend)) break;
         run.status = 'no_rides';
-        run.tensorBackend = await backend;
+        run.tensorBackend = await backend();
         run.timings.totalSeconds = since(started);
         await finishRunNoRides(db, runId, {
           tensorBackend: run.tensorBackend,
@@ -309,25 +317,28 @@ async function runDetector(db: Database, serviceDate: string, options: ScoreDayO
 }
 
 /** read → compute → write, once. False when the day has no rides: nothing to compute or write. */
-async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, started: number, backend: Promise<TensorBackendName>): Promise<boolean> {
+async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, started: number, backend: () => Promise<TensorBackendName>): Promise<boolean> {
   await phase(options, run, 'read');
   let t = performance.now();
+  const previous = options.recompute ? undefined : await latestSucceededRun(db, run.serviceDate);
+  // TF.js and the detector take ~0.1-0.4 s of this thread, the require of TF.js's bundle in one
+  // synchronous block that stalls the COPY behind it. Loaded now, they overlap the read; but
+  // when the day's last run left a digest, the day is likely unchanged and they are not needed
+  // at all (a re-run at 1M rides: read 1.60 s against psql's 0.80 s with them loading beside it).
+  if (!previous?.result_digest) void backend();
   const timeZone = (await readSettings(db, { withRides: false })).timeZone;
   const rides: DayRides = await readRidesForDay(db, run.serviceDate, timeZone.zone);
   const trailing = parseSummaries(await trailingSummaries(db, run.serviceDate, DEFAULT_DRIFT_OPTIONS.window));
   const inputs = rides.count > 0 ? await readDetectionInputs(db, rides, options.params, timeZone.zone) : {};
-  const previous = rides.count > 0 && !options.recompute ? await latestSucceededRun(db, run.serviceDate) : undefined;
   run.timings.readSeconds = since(t);
   run.rides = rides.count;
   if (rides.count === 0) return false;
 
   await phase(options, run, 'compute');
-  run.tensorBackend = await backend;
-  const [{ scoreDayRides }, , { loadKmeans }] = await loadCompute();
-  // ml-kmeans only for a k-means run (kmeansOutliers.ts says why)
-  if (options.params.algorithm === 'kmeans') await loadKmeans();
   t = performance.now();
-  const ofInputs = inputsDigest({ rides, params: options.params, trailing, inputs, tensorBackend: run.tensorBackend });
+  // the backend as configured, not as resolved (which needs TF.js loaded): the same configuration
+  // on the same installation resolves to the same backend
+  const ofInputs = inputsDigest({ rides, params: options.params, trailing, inputs, tensorBackend: options.tensorBackend ?? 'first that loads' });
   if (previous?.result_digest && previous.result_digest === resultDigest(ofInputs, storedFlagsDigest(rides))) {
     const reused = reusableResult(previous, rides.count);
     if (reused) {
@@ -335,10 +346,16 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
       return true;
     }
   }
+  const digestSeconds = since(t);
+  run.tensorBackend = await backend();
+  const [{ scoreDayRides }, , { loadKmeans }] = await loadCompute();
+  // ml-kmeans only for a k-means run (kmeansOutliers.ts says why)
+  if (options.params.algorithm === 'kmeans') await loadKmeans();
+  t = performance.now();
   const { detection, featureSummary, drift, pairMoments } = scoreDayRides(rides.distanceKm, rides.durationMin, options.params, trailing, inputs);
   const changes = changedRides(rides, detection);
   const digest = resultDigest(ofInputs, writtenFlagsDigest(rides, detection, changes));
-  run.timings.computeSeconds = since(t);
+  run.timings.computeSeconds = digestSeconds + since(t);
   run.timings.clusterSeconds = detection.timings.clusterSeconds;
   run.outliers = detection.outliers;
   run.outliersByReason = detection.outliersByReason;
@@ -387,6 +404,8 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
 async function recordReusedResult(db: Database, run: DayRun, options: ScoreDayOptions, started: number, computeStarted: number, trailing: DaySummary[], reused: ReusableRun): Promise<void> {
   const drift = checkDrift(reused.feature_summary, trailing);
   run.reusedRunId = reused.reused_run_id ?? reused.id;
+  // the backend of the run that computed the result
+  run.tensorBackend = reused.tensor_backend;
   run.timings.computeSeconds = since(computeStarted);
   run.outliers = reused.outliers;
   run.outliersByReason = reused.outliers_by_reason;
@@ -480,6 +499,7 @@ const ReusableRunSchema = z.object({
   id: z.coerce.number(),
   reused_run_id: z.coerce.number().nullable(),
   result_digest: z.string(),
+  tensor_backend: z.string().nullable(),
   rides_scored: z.coerce.number(),
   outliers: z.coerce.number(),
   outliers_by_reason: z.record(z.string(), z.number()),

@@ -48,6 +48,8 @@ describe.each(databaseTargets)('a re-run with nothing new on $name', (target) =>
     expect(again.scaler).toEqual(first.scaler);
     expect(again.resolved).toEqual(JSON.parse(JSON.stringify(first.resolved)));
     expect(again.drift?.verdict).toBe(first.drift?.verdict);
+    // recorded with the backend that computed it (TF.js is not loaded for a reuse)
+    expect(again.tensorBackend).toBe(first.tensorBackend);
     expect(await flagsOf()).toEqual(flags);
     const recorded = await getRun(t.db, again.runId);
     expect(recorded).toMatchObject({ status: 'succeeded', flags_written: 0, outliers: first.outliers, rides_scored: 2000 });
