@@ -107,6 +107,11 @@ export function localHours(numbers: Float64Array): Uint8Array {
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** Whether a file in the TLC formats brought rides to the day: its read then carries zones and fares. */
+export async function dayHasTlcRides(db: Database, serviceDate: string): Promise<boolean> {
+  return Boolean((await db.knex.raw(DAY_HAS_TLC_RIDES, [serviceDate])).rows[0]?.tlc);
+}
+
 /** All rides of one service day, read with one binary COPY. */
 export async function readRidesForDay(db: Database, serviceDate: string, timeZone = 'UTC'): Promise<DayRides> {
   if (!ISO_DATE.test(serviceDate)) throw new Error(`service date must be YYYY-MM-DD, got ${serviceDate}`);

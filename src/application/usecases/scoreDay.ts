@@ -15,10 +15,11 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Database } from '../../storage/database.js';
 import { LOCKS } from '../../storage/locks.js';
-import { readRidesForDay, type DayRides } from '../../storage/rides.js';
-import { changedRides, recordRunWithoutWrites, writeFlags, DayChangedDuringRunError } from '../../storage/flags.js';
+import { dayHasTlcRides, readRidesForDay, type DayRides } from '../../storage/rides.js';
+import { recordRunWithoutWrites, writeFlags, DayChangedDuringRunError } from '../../storage/flags.js';
+import { dayFingerprint } from '../../storage/dayFingerprint.js';
 import { finishRunFailed, finishRunNoRides, latestSucceededRun, startRun, trailingSummaries, type RunRow } from '../../storage/runs.js';
-import { inputsDigest, resultDigest, storedFlagsDigest, writtenFlagsDigest } from './resultDigest.js';
+import { contextDigest, resultDigest, type RunContext } from './resultDigest.js';
 import { dayStatuses } from '../../storage/dayStatus.js';
 import type { ClusterSummary, DetectionInputs, DetectorParams, ResolvedDetector } from '../../compute/detectOutliers.js';
 import { clustersWithReference, DEFAULT_DETECTOR } from '../../compute/detectorParams.js';
@@ -322,40 +323,58 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
   let t = performance.now();
   const previous = options.recompute ? undefined : await latestSucceededRun(db, run.serviceDate);
   // TF.js and the detector take ~0.1-0.4 s of this thread, the require of TF.js's bundle in one
-  // synchronous block that stalls the COPY behind it. Loaded now, they overlap the read; but
-  // when the day's last run left a digest, the day is likely unchanged and they are not needed
-  // at all (a re-run at 1M rides: read 1.60 s against psql's 0.80 s with them loading beside it).
+  // synchronous block that stalls a COPY behind it. Loaded now, they overlap the read; but when
+  // the day's last run left a digest, the day may well be unchanged, and then they are not needed.
   if (!previous?.result_digest) void backend();
-  const timeZone = (await readSettings(db, { withRides: false })).timeZone;
-  const rides: DayRides = await readRidesForDay(db, run.serviceDate, timeZone.zone);
+  const timeZone = (await readSettings(db, { withRides: false })).timeZone.zone;
   const trailing = parseSummaries(await trailingSummaries(db, run.serviceDate, DEFAULT_DRIFT_OPTIONS.window));
-  const inputs = rides.count > 0 ? await readDetectionInputs(db, rides, options.params, timeZone.zone) : {};
+  const runContext = (tlc: boolean, context: DayContext): RunContext => ({
+    serviceDate: run.serviceDate,
+    timeZone,
+    tlc,
+    params: options.params,
+    trailing,
+    context,
+    tensorBackend: options.tensorBackend ?? 'first that loads',
+  });
+
+  // Nothing new since the last run? Told by the day's fingerprint (one scan on the server, no COPY)
+  // and what is read beside the day: the digest the last run recorded of them.
+  let checked: { count: number; tlc: boolean; context: DayContext } | undefined;
+  if (previous?.result_digest) {
+    const day = await dayFingerprint(db, run.serviceDate);
+    if (day.rides > 0 && day.unscored === 0) {
+      const tlc = await dayHasTlcRides(db, run.serviceDate);
+      checked = { count: day.rides, tlc, context: await readDayContext(db, run.serviceDate, day.rides, tlc, options.params, timeZone) };
+      const reused = resultDigest(contextDigest(runContext(tlc, checked.context)), day.fingerprint) === previous.result_digest ? reusableResult(previous, day.rides) : null;
+      if (reused) {
+        run.timings.readSeconds = since(t);
+        run.rides = day.rides;
+        await recordReusedResult(db, run, options, started, trailing, reused);
+        return true;
+      }
+    }
+    void backend();
+  }
+
+  const rides: DayRides = await readRidesForDay(db, run.serviceDate, timeZone);
+  const tlc = rides.tlc !== undefined;
+  const context =
+    rides.count === 0 ? {} : checked && checked.count === rides.count && checked.tlc === tlc ? checked.context : await readDayContext(db, run.serviceDate, rides.count, tlc, options.params, timeZone);
+  const ofContext = contextDigest(runContext(tlc, context));
   run.timings.readSeconds = since(t);
   run.rides = rides.count;
   if (rides.count === 0) return false;
 
   await phase(options, run, 'compute');
-  t = performance.now();
-  // the backend as configured, not as resolved (which needs TF.js loaded): the same configuration
-  // on the same installation resolves to the same backend
-  const ofInputs = inputsDigest({ rides, params: options.params, trailing, inputs, tensorBackend: options.tensorBackend ?? 'first that loads' });
-  if (previous?.result_digest && previous.result_digest === resultDigest(ofInputs, storedFlagsDigest(rides))) {
-    const reused = reusableResult(previous, rides.count);
-    if (reused) {
-      await recordReusedResult(db, run, options, started, t, trailing, reused);
-      return true;
-    }
-  }
-  const digestSeconds = since(t);
   run.tensorBackend = await backend();
   const [{ scoreDayRides }, , { loadKmeans }] = await loadCompute();
   // ml-kmeans only for a k-means run (kmeansOutliers.ts says why)
   if (options.params.algorithm === 'kmeans') await loadKmeans();
   t = performance.now();
+  const inputs: DetectionInputs = { ...context, ...dayColumns(rides) };
   const { detection, featureSummary, drift, pairMoments } = scoreDayRides(rides.distanceKm, rides.durationMin, options.params, trailing, inputs);
-  const changes = changedRides(rides, detection);
-  const digest = resultDigest(ofInputs, writtenFlagsDigest(rides, detection, changes));
-  run.timings.computeSeconds = digestSeconds + since(t);
+  run.timings.computeSeconds = since(t);
   run.timings.clusterSeconds = detection.timings.clusterSeconds;
   run.outliers = detection.outliers;
   run.outliersByReason = detection.outliersByReason;
@@ -372,7 +391,6 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
     runId: run.runId,
     rides,
     flags: detection,
-    changes,
     record: {
       scaler: detection.scaler ? { ...detection.scaler } : null,
       tensorBackend: run.tensorBackend,
@@ -386,9 +404,10 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
       featureSummary: { ...featureSummary },
       drift: { ...drift },
       driftWarning: drift.drift,
-      resultDigest: digest,
+      resultDigest: null,
       reusedRunId: null,
     },
+    digestAfterWrite: (fingerprint) => resultDigest(ofContext, fingerprint),
     pairMoments: rides.tlc ? pairMoments : undefined,
     afterStage: options.hooks?.beforeCommit,
   });
@@ -401,12 +420,11 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
  * is recorded with that result and writes nothing; its drift check is taken again against today's
  * trailing days, which the digest covers, so it comes out the same.
  */
-async function recordReusedResult(db: Database, run: DayRun, options: ScoreDayOptions, started: number, computeStarted: number, trailing: DaySummary[], reused: ReusableRun): Promise<void> {
+async function recordReusedResult(db: Database, run: DayRun, options: ScoreDayOptions, started: number, trailing: DaySummary[], reused: ReusableRun): Promise<void> {
   const drift = checkDrift(reused.feature_summary, trailing);
   run.reusedRunId = reused.reused_run_id ?? reused.id;
   // the backend of the run that computed the result
   run.tensorBackend = reused.tensor_backend;
-  run.timings.computeSeconds = since(computeStarted);
   run.outliers = reused.outliers;
   run.outliersByReason = reused.outliers_by_reason;
   run.clusters = reused.clusters;
@@ -442,29 +460,38 @@ async function recordReusedResult(db: Database, run: DayRun, options: ScoreDayOp
   run.timings.writeSeconds = since(t);
 }
 
+/** What the detector reads beside the day's rides (storage), and what the digest covers of it. */
+type DayContext = Pick<DetectionInputs, 'history' | 'reference'>;
+
 /**
- * What the detector reads besides the day: on TLC days the fares, zones and pickup hours, and with
- * context the trailing zone-pair baseline and the zones' areas; for a small day with eps and
- * min_samples 'auto', trailing rides scored normal to cluster it with.
+ * What the detector reads beside the day: on TLC days with context the trailing zone-pair baseline
+ * and the zones' areas; for a small day with eps and min_samples 'auto', trailing rides scored
+ * normal to cluster it with. Needs only the day's size and kind, so that a re-run can read it
+ * before deciding whether to read the day at all.
  */
-async function readDetectionInputs(db: Database, rides: DayRides, params: DetectorParams, timeZone: string): Promise<DetectionInputs> {
-  const inputs: DetectionInputs = {};
+async function readDayContext(db: Database, serviceDate: string, count: number, tlc: boolean, params: DetectorParams, timeZone: string): Promise<DayContext> {
+  const context: DayContext = {};
   const days = (params.algorithm !== 'kmeans' && params.baselineDays) || DEFAULT_DETECTOR.baselineDays;
-  if (rides.tlc) {
-    inputs.fares = { fareAmount: rides.tlc.fareAmount, paymentType: rides.tlc.paymentType };
-    inputs.zones = { pickup: rides.tlc.pickupZone, dropoff: rides.tlc.dropoffZone, hour: rides.tlc.pickupHour };
-    if (params.algorithm !== 'kmeans' && (params.context ?? 'none') !== 'none') {
-      const history = await readTrailingPairMoments(db, rides.serviceDate, days);
-      const areaOf = new Map((await readZones(db)).map((z) => [z.locationId, zoneArea(z.borough, z.zone, z.serviceZone)]));
-      inputs.history = { ...history, areaOf };
-    }
+  if (tlc && params.algorithm !== 'kmeans' && (params.context ?? 'none') !== 'none') {
+    const history = await readTrailingPairMoments(db, serviceDate, days);
+    const areaOf = new Map((await readZones(db)).map((z) => [z.locationId, zoneArea(z.borough, z.zone, z.serviceZone)]));
+    context.history = { ...history, areaOf };
   }
-  const wanted = clustersWithReference(params) ? (params.referenceRides ?? 0) - rides.count : 0;
+  const wanted = clustersWithReference(params) ? (params.referenceRides ?? 0) - count : 0;
   if (wanted > 0) {
-    const reference = await readReferenceRides(db, rides.serviceDate, days, wanted, timeZone);
-    if (reference) inputs.reference = reference;
+    const reference = await readReferenceRides(db, serviceDate, days, wanted, timeZone);
+    if (reference) context.reference = reference;
   }
-  return inputs;
+  return context;
+}
+
+/** The day's own TLC columns the detector reads: fares and payment types, zones and pickup hours. */
+function dayColumns(rides: DayRides): Pick<DetectionInputs, 'fares' | 'zones'> {
+  if (!rides.tlc) return {};
+  return {
+    fares: { fareAmount: rides.tlc.fareAmount, paymentType: rides.tlc.paymentType },
+    zones: { pickup: rides.tlc.pickupZone, dropoff: rides.tlc.dropoffZone, hour: rides.tlc.pickupHour },
+  };
 }
 
 /**
