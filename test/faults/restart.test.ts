@@ -288,14 +288,15 @@ describe.skipIf(!postgresBin)('server restarts and terminated sessions (a throwa
         const runsBefore = (await runsOf(BIG)).length;
         const holder = await blocker();
         // read: the rides table locked, so the read waits; write: the day's write lock held, so
-        // the write waits in its transaction; compute: past the read (the trailing summaries were
-        // the last statement), before the write began.
+        // the write waits in its transaction; compute: past the read (the day's COPY, in the run's
+        // only transaction before the write, committed), before the write began. --recompute
+        // there: the check for a result that could stand would commit a transaction of its own.
         if (phase === 'read') await holder.query('begin; lock table rides in access exclusive mode');
         if (phase === 'write') await holder.query(`select pg_advisory_lock(${SPACE_SQL_1}, $2)`, lockArgs(LOCKS.writeDay(BIG)));
-        const cli = spawnCli(['detect', '--date', BIG, ...CLI_B], app);
+        const cli = spawnCli(['detect', '--date', BIG, ...CLI_B, ...(phase === 'compute' ? ['--recompute'] : [])], app);
         if (phase === 'compute') {
           await waitUntil('the compute', async () =>
-            (await activity(app)).some((a) => a.state === 'idle' && /feature_summary/.test(a.query)) &&
+            (await activity(app)).some((a) => a.state === 'idle' && /^COMMIT/i.test(a.query)) &&
             !(await activity(app)).some((a) => a.xact),
             30_000,
             cli,
