@@ -21,6 +21,11 @@ export interface ReaderChoice {
   workerScript?: URL;
   /** bytes per read of the file (tests make it small, to cut records across reads) */
   readBytes?: number;
+  /**
+   * the worker decodes a TLC file's quote-free lines straight from its bytes (default true;
+   * false: every line as text, as on this thread, which tests compare it with)
+   */
+  byteLines?: boolean;
 }
 
 /**
@@ -54,7 +59,7 @@ export function workerBatches(
   file: RideFile,
   zones: { source: string; service: string },
   onProgress: ProgressListener,
-  readBytes?: number,
+  reading: Pick<ReaderChoice, 'readBytes' | 'byteLines'> = {},
 ): (encoding: RowEncoding) => AsyncIterable<EncodedBatch> {
   return (encoding) => {
     const job: ParseJob = {
@@ -62,7 +67,8 @@ export function workerBatches(
       sourceTimeZone: zones.source,
       serviceTimeZone: zones.service,
       encoding,
-      readBytes,
+      readBytes: reading.readBytes,
+      byteLines: reading.byteLines ?? true,
       ahead: AHEAD,
     };
     return fromWorker(new Worker(script, { workerData: { parseJob: job } }), onProgress);

@@ -9,7 +9,8 @@
 // (a quoted field with a line break) is joined by the same CsvRecordReader as on one thread, and
 // line numbers and rejects are the same. Spawned and spoken to by encodedBatches.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import { RideRows, type RideRowsParts } from '../../storage/rideRows.js';
+import { RideRows, type IdBytes, type RideRowsParts } from '../../storage/rideRows.js';
+import { TLC_ID_BYTES } from './tlcRideId.js';
 import type { EncodedBatch, RejectRow, RowEncoding } from '../../storage/rideLoads.js';
 import type { LoadedRide } from './types.js';
 import { rideBatches, type ReadProgress } from './rideBatches.js';
@@ -26,6 +27,8 @@ export interface ParseJob {
   encoding: RowEncoding;
   /** bytes per read of the file (tests make it small, to cut records across reads) */
   readBytes?: number;
+  /** a TLC file's quote-free lines decoded straight from the bytes (rideBatches' byteLines) */
+  byteLines: boolean;
   /** batches the worker may post before the loading thread has taken one */
   ahead: number;
 }
@@ -69,7 +72,10 @@ async function run(job: ParseJob): Promise<void> {
   let rows = new RideRows(source, loadId, 1 << 20, undefined, true);
   let rejects: RejectRow[] = [];
   let progress: ReadProgress = { done: 0, total: job.file.bytes, rowsRead: 0 };
-  const onRide = (ride: LoadedRide) => rows.add(ride);
+  // TLC ids come as bytes, written by the validator here, straight into the COPY row
+  const tlc = job.file.layout.format !== 'rides-csv';
+  const ids: IdBytes = { bytes: new Uint8Array(TLC_ID_BYTES), length: 0 };
+  const onRide = tlc ? (ride: LoadedRide) => rows.add(ride, ids) : (ride: LoadedRide) => rows.add(ride);
   const onReject = (reject: RejectRow) => void rejects.push(reject);
   const flush = async () => {
     const batch = rows;
@@ -83,7 +89,7 @@ async function run(job: ParseJob): Promise<void> {
   };
   const clocks = { source: new ZoneClock(job.sourceTimeZone), service: new ZoneClock(job.serviceTimeZone) };
   const file = { ...job.file, detected: false, ignoredColumns: [] };
-  for await (const batch of rideBatches(file, clocks, (p) => (progress = p), job.readBytes)) {
+  for await (const batch of rideBatches(file, clocks, (p) => (progress = p), { readBytes: job.readBytes, ids: tlc ? ids : undefined, byteLines: job.byteLines })) {
     batch.each(onRide, onReject);
     if (rows.count >= batchRides) await flush();
     else if (rejects.length >= REJECTS_PER_MESSAGE) {
