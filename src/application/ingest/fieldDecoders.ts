@@ -130,40 +130,6 @@ export function numberIn(s: string, start: number, end: number): number | Invali
   return negative ? -value : value;
 }
 
-/**
- * numberIn's fast path on bytes (the TLC byte path, tlcLines.ts): the number written in
- * bytes[start, end), a non-empty range, when it is a plain decimal of at most 15 digits, computed
- * by the very same expression, so the same double; NaN for anything else (a sign '+', an
- * exponent, more digits, any other character), which sends the row to the string path, where
- * numberIn decides. Decoded values are finite, so NaN is free as "not here".
- */
-export function plainNumberIn(bytes: Uint8Array, start: number, end: number): number {
-  let i = start;
-  let negative = false;
-  if (bytes[i] === 45) {
-    negative = true;
-    i++;
-  }
-  let mantissa = 0;
-  let digitCount = 0;
-  let decimals = -1;
-  for (; i < end; i++) {
-    const c = bytes[i];
-    if (c >= 48 && c <= 57) {
-      mantissa = mantissa * 10 + (c - 48);
-      digitCount++;
-      if (decimals >= 0) decimals++;
-    } else if (c === 46 && decimals < 0) {
-      decimals = 0;
-    } else {
-      return NaN;
-    }
-  }
-  if (digitCount === 0 || digitCount > 15) return NaN;
-  const value = decimals > 0 ? mantissa / POW10[decimals] : mantissa;
-  return negative ? -value : value;
-}
-
 function numberFromOtherText(s: string): number | Invalid {
   const first = s.charCodeAt(0);
   const last = s.charCodeAt(s.length - 1);
