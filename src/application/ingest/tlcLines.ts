@@ -1,8 +1,9 @@
 // A TLC CSV line decoded straight from the file's bytes (the parse worker's byte path, with
 // byteRecords.ts): one pass over the line that finds its commas and decodes each value as it ends,
-// into the row validator's ride, with no string for the line or its values. On 1M TLC rows the
-// string path's text decoding, line and field splitting and decoding from UTF-16 took about 3.4 of
-// the worker's 6.5 CPU s (docs/performance.md, "the load's reader on bytes").
+// into the row validator's ride, with no string for the line or its values. In CPU profiles of
+// the worker over 1M TLC rows, the string path's text decoding, line and field splitting and
+// decoding took ~3.1 s of 7.7 s profiled; this, ~1.1 s of 4.8 (docs/performance.md, "the load's
+// reader on bytes").
 // It takes only what it decodes exactly as the string path does (the arithmetic of numberIn's and
 // timeIn's fast paths in fieldDecoders.ts, the same doubles): a quote anywhere, a value in any
 // other form, a field count other than the header's, or a row the validator does not accept, and

@@ -33,9 +33,9 @@ const scratch = { bytes: Buffer.alloc(TLC_ID_BYTES), length: 0 };
 
 /**
  * The id written as ASCII bytes into `out`, from byte 0 (out.length is set). The parse worker
- * writes it thus into the COPY row (RideRows.add with the bytes): built as a JavaScript string
- * and encoded again, the id of each of 1M rows cost the worker about 0.9 CPU s in concatenation,
- * UTF-8 encoding and its hashing as UTF-16 (docs/performance.md, "the load's reader on bytes").
+ * writes it thus into the COPY row (RideRows.add with the bytes): built as a JavaScript string,
+ * then UTF-8 encoded and hashed as UTF-16, the ids of 1M rows cost the worker ~1.1 s of a 7.7 s
+ * CPU profile; as bytes ~0.6 s, SHA-256 aside (docs/performance.md, "the load's reader on bytes").
  */
 export function writeTlcRideId(format: 'tlc-yellow' | 'tlc-green', r: LoadedRide, pickupMs: number, dropoffMs: number, out: IdBytes): void {
   put(0, pickupMs);
