@@ -3,6 +3,7 @@
 // included), the same service days, id hashes and id range, and the same rejects (line numbers,
 // reason codes, reasons, raw text). The files are generated TLC CSVs full of hostile lines, read
 // in pieces of several sizes so that lines (and a quoted field's line break) are cut between reads.
+import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { inspectRideFile } from '../../../src/application/ingest/inspectFile.js';
 import { rideBatches } from '../../../src/application/ingest/rideBatches.js';
@@ -102,7 +103,9 @@ async function read(path: string, way: 'text' | 'bytes', readBytes: number): Pro
   const file = await inspectRideFile(path, 'auto');
   const clocks = { source: new ZoneClock('America/New_York'), service: new ZoneClock('America/New_York') };
   const ids: IdBytes = { bytes: new Uint8Array(TLC_ID_BYTES), length: 0 };
-  const options = way === 'bytes' ? { readBytes, ids, byteLines: true } : { readBytes };
+  // as the worker: ids as bytes for TLC only (a company file's ids are its own text)
+  const byteIds = way === 'bytes' && file.layout.format !== 'rides-csv';
+  const options = way === 'bytes' ? { readBytes, ids: byteIds ? ids : undefined, byteLines: true } : { readBytes };
   const out: Read = { copy: Buffer.alloc(0), serviceDays: [], idHashes: [], idHashes2: [], ranges: [], rejects: [] };
   const copies: Buffer[] = [];
   let rows = new RideRows('tlc-yellow', 1);
@@ -117,7 +120,7 @@ async function read(path: string, way: 'text' | 'bytes', readBytes: number): Pro
   };
   for await (const batch of rideBatches(file, clocks, () => {}, options)) {
     batch.each(
-      (ride) => (way === 'bytes' ? rows.add(ride, ids) : rows.add(ride)),
+      (ride) => (byteIds ? rows.add(ride, ids) : rows.add(ride)),
       (reject) => out.rejects.push({ ...reject }),
     );
     if (rows.count >= 500) flush();
@@ -133,11 +136,11 @@ describe('the byte path of the parse worker', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it.each([
-    { seed: 1, readBytes: 1 << 16 },
-    { seed: 2, readBytes: 97 },
-    { seed: 3, readBytes: 7 },
-  ])('encodes the same rows and rejects as the string path, hostile lines and all (seed $seed, reads of $readBytes bytes)', async ({ seed, readBytes }) => {
-    const path = scratch.file(`hostile_${seed}.csv`, hostileCsv(3000, seed, 4));
+    { seed: 1, rows: 3000, readBytes: 1 << 16 },
+    { seed: 2, rows: 3000, readBytes: 97 },
+    { seed: 3, rows: 1200, readBytes: 7 },
+  ])('encodes the same rows and rejects as the string path, hostile lines and all (seed $seed, reads of $readBytes bytes)', async ({ seed, rows: count, readBytes }) => {
+    const path = scratch.file(`hostile_${seed}.csv`, hostileCsv(count, seed, 4));
     const taken = vi.spyOn(TlcLineDecoder.prototype, 'decode');
     const expected = await read(path, 'text', readBytes);
     expect(taken).not.toHaveBeenCalled();
@@ -152,9 +155,9 @@ describe('the byte path of the parse worker', () => {
     // and the file was what it claims: most lines on the byte path, many of every other kind
     const byBytes = taken.mock.results.filter((r) => r.value !== null).length;
     const rides = expected.serviceDays.length;
-    expect(byBytes).toBeGreaterThan(2000);
-    expect(rides - byBytes).toBeGreaterThan(40); // rides the string path read (quoted, odd forms)
-    expect(expected.rejects.length).toBeGreaterThan(100);
+    expect(byBytes).toBeGreaterThan(count * 0.7);
+    expect(rides - byBytes).toBeGreaterThan(count / 75); // rides the string path read (quoted, odd forms)
+    expect(expected.rejects.length).toBeGreaterThan(count / 30);
     const codes = new Set(expected.rejects.map((r) => r.reasonCode));
     for (const code of ['bad_number', 'bad_whole_number', 'bad_timestamp', 'bad_flag', 'field_count', 'missing_value', 'date_out_of_range', 'absurd_distance']) {
       expect(codes, code).toContain(code);
@@ -169,6 +172,55 @@ describe('the byte path of the parse worker', () => {
     expect(got.copy.equals(expected.copy)).toBe(true);
     expect(expected.serviceDays.length).toBe(SAMPLE_TEXT.trimEnd().split('\n').length - 1 - expected.rejects.length);
     expect(expected.rejects.at(-1)).toMatchObject({ reasonCode: 'truncated_line' });
+  });
+
+  it('reads a gzip file the same way', async () => {
+    const path = scratch.file('hostile.csv.gz', gzipSync(hostileCsv(2000, 4, 4)));
+    const taken = vi.spyOn(TlcLineDecoder.prototype, 'decode');
+    const expected = await read(path, 'text', 1000);
+    const got = await read(path, 'bytes', 1000);
+    expect(got.rejects).toEqual(expected.rejects);
+    expect(got.ranges).toEqual(expected.ranges);
+    expect(got.copy.equals(expected.copy)).toBe(true);
+    expect(taken.mock.results.filter((r) => r.value !== null).length).toBeGreaterThan(1300);
+  });
+
+  it('reads a TLC green file (ehail_fee, trip_type) the same way', async () => {
+    const rows = SAMPLE_TEXT.split('\n').slice(1, 1501).filter((line) => line.split(',').length === 18);
+    const extra = ['', '1', '2', '1.5', '"1"', '0.00', '-3'];
+    const text = [
+      `${YELLOW_HEADER.replaceAll('tpep_', 'lpep_')},ehail_fee,trip_type`,
+      ...rows.map((line, k) => `${line},${extra[k % extra.length]},${extra[(k * 3) % extra.length]}`),
+    ].join('\n');
+    const path = scratch.file('green.csv', `${text}\n`);
+    expect((await inspectRideFile(path, 'auto')).layout.format).toBe('tlc-green');
+    const taken = vi.spyOn(TlcLineDecoder.prototype, 'decode');
+    const expected = await read(path, 'text', 1000);
+    const got = await read(path, 'bytes', 1000);
+    expect(got.rejects).toEqual(expected.rejects);
+    expect(got.ranges).toEqual(expected.ranges);
+    expect(got.copy.equals(expected.copy)).toBe(true);
+    expect(expected.rejects.map((r) => r.reasonCode)).toContain('bad_whole_number'); // trip_type 1.5, -3 is fine
+    expect(taken.mock.results.filter((r) => r.value !== null).length).toBeGreaterThan(rows.length / 2);
+  });
+
+  it('leaves a company file to the string path', async () => {
+    const rows = SAMPLE_TEXT.split('\n').slice(1, 1001).filter((line) => line.split(',').length === 18);
+    const text = [
+      'ride_id,taxi_id,pickup_at,dropoff_at,distance_km',
+      ...rows.map((line, k) => {
+        const v = line.split(',');
+        return `r-${k},${k % 5 === 0 ? '' : `T${k % 7}`},${v[1]},${v[2]},${v[4]}`;
+      }),
+    ].join('\n');
+    const path = scratch.file('company.csv', `${text}\n`);
+    const decoders = vi.spyOn(TlcLineDecoder, 'for');
+    const expected = await read(path, 'text', 1000);
+    const got = await read(path, 'bytes', 1000);
+    expect(decoders).toHaveReturnedWith(null);
+    expect(got.rejects).toEqual(expected.rejects);
+    expect(got.copy.equals(expected.copy)).toBe(true);
+    expect(expected.serviceDays.length).toBeGreaterThan(100);
   });
 
   it('reads a file whose columns are in another order, with a column it ignores holding anything', async () => {
