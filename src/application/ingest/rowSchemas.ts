@@ -153,8 +153,8 @@ function assign(r: LoadedRide, field: number, v: never, s: RowScratch): void {
   }
 }
 
-/** The row schema of a format as laid out in one file. */
 /**
+ * The row schema of a format as laid out in one file.
  * @param ids where a TLC ride's id is written as bytes (the parse worker: RideRows.add takes them
  *   from there), leaving the ride's rideId empty; without, rideId is the id as text
  */
@@ -187,10 +187,10 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks, ids?: IdBy
         assign(ride, step.field, value as never, scratch);
       }
     }
-    return valid && complete(row, ride, ctx);
+    return valid && completeRide(row, ride, ctx);
   };
   // The rest of decode, once every value is in `ride`: `row` is only read for a reason (ctx given).
-  const complete = (row: RowSource | null, ride: LoadedRide, ctx: z.RefinementCtx | null): boolean => {
+  const completeRide = (row: RowSource | null, ride: LoadedRide, ctx: z.RefinementCtx | null): boolean => {
     const pickup = ride.pickupAtMs;
     const dropoff = ride.dropoffAtMs;
     if (!(pickup >= TIME_MIN_MS && pickup < TIME_END_MS) || !(dropoff >= TIME_MIN_MS && dropoff < TIME_END_MS)) {
@@ -264,7 +264,7 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks, ids?: IdBy
       assign(ride, field, value as never, scratch);
     },
     complete() {
-      return complete(null, ride, null);
+      return completeRide(null, ride, null);
     },
   };
 }
