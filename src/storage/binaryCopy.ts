@@ -308,6 +308,17 @@ export class BinaryCopyWriter {
     return this;
   }
 
+  /** Fields already encoded (each its length and bytes), as they are. */
+  encoded(fields: Uint8Array): this {
+    const n = fields.length;
+    this.ensure(n);
+    const at = this.offset;
+    const bytes = this.buffer;
+    for (let i = 0; i < n; i++) bytes[at + i] = fields[i];
+    this.offset += n;
+    return this;
+  }
+
   text(value: string | null | undefined): this {
     if (value === null || value === undefined) return this.null();
     const n = value.length;
