@@ -5,8 +5,8 @@
 // decoding took ~3.1 s of 7.7 s profiled; this, ~1.1 s of 4.8 (docs/performance.md, "the load's
 // reader on bytes").
 // It takes only what it decodes exactly as the string path does (the arithmetic of numberIn's and
-// timeIn's fast paths in fieldDecoders.ts, the same doubles): a quote anywhere, a value in any
-// other form, a field count other than the header's, or a row the validator does not accept, and
+// timeIn's fast paths in fieldDecoders.ts, the same doubles). Given a quote anywhere, a value in
+// any other form, a field count other than the header's, or a row the validator does not accept,
 // it declines the line, which the string path then reads, for the same ride or the same reject.
 import type { ColumnLayout } from './formats.js';
 import { plainTimeIn, POW10 } from './fieldDecoders.js';
