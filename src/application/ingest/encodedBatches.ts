@@ -21,11 +21,6 @@ export interface ReaderChoice {
   workerScript?: URL;
   /** bytes per read of the file (tests make it small, to cut records across reads) */
   readBytes?: number;
-  /**
-   * the worker decodes a TLC file's quote-free lines straight from its bytes (default true;
-   * false: every line as text, as on this thread, which tests compare it with)
-   */
-  byteLines?: boolean;
 }
 
 /**
@@ -59,7 +54,7 @@ export function workerBatches(
   file: RideFile,
   zones: { source: string; service: string },
   onProgress: ProgressListener,
-  reading: Pick<ReaderChoice, 'readBytes' | 'byteLines'> = {},
+  reading: Pick<ReaderChoice, 'readBytes'> = {},
 ): (encoding: RowEncoding) => AsyncIterable<EncodedBatch> {
   return (encoding) => {
     const job: ParseJob = {
@@ -68,7 +63,6 @@ export function workerBatches(
       serviceTimeZone: zones.service,
       encoding,
       readBytes: reading.readBytes,
-      byteLines: reading.byteLines ?? true,
       ahead: AHEAD,
     };
     return fromWorker(new Worker(script, { workerData: { parseJob: job } }), onProgress);
