@@ -66,6 +66,25 @@ export class CsvRecordReader {
     const rest = this.carry;
     this.carry = '';
     if (rest !== '') this.push(rest.endsWith('\r') ? rest.slice(0, -1) : rest, ++this.lineNumber, true, onRecord);
+    this.close(onRecord);
+  }
+
+  /**
+   * One line of the file, split by a reader of its own (byteRecords.ts): its text without the
+   * line break, its number, and whether the file ends in it without a line break. Lines given
+   * this way are numbered by the caller; feed and end are not used with it.
+   */
+  line(text: string, number: number, last: boolean, onRecord: RecordListener): void {
+    this.push(text, number, last, onRecord);
+  }
+
+  /** a quoted field is open: the lines that come belong to its record, to be given to line() */
+  get quoteOpen(): boolean {
+    return this.open.length > 0;
+  }
+
+  /** After the last line given to line(): a quote left open is rejected, as end() does. */
+  close(onRecord: RecordListener): void {
     while (this.open.length > 0) {
       this.giveUp(onRecord, {
         reasonCode: 'unclosed_quote',

@@ -54,7 +54,7 @@ export function workerBatches(
   file: RideFile,
   zones: { source: string; service: string },
   onProgress: ProgressListener,
-  readBytes?: number,
+  reading: Pick<ReaderChoice, 'readBytes'> = {},
 ): (encoding: RowEncoding) => AsyncIterable<EncodedBatch> {
   return (encoding) => {
     const job: ParseJob = {
@@ -62,7 +62,7 @@ export function workerBatches(
       sourceTimeZone: zones.source,
       serviceTimeZone: zones.service,
       encoding,
-      readBytes,
+      readBytes: reading.readBytes,
       ahead: AHEAD,
     };
     return fromWorker(new Worker(script, { workerData: { parseJob: job } }), onProgress);

@@ -95,7 +95,7 @@ export function decodeTime(v: unknown, kind: TimeKind): number | null | Invalid 
   return INVALID;
 }
 
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+export const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 // Plain decimals ('-12.50', '.2', '3') on a fast path: up to 15 digits the value is an exact
 // integer divided by an exact power of ten, one correctly rounded division, so the same double
@@ -225,6 +225,40 @@ export function timeIn(text: string, start: number, end: number, kind: TimeKind)
   const om = offset.length > 2 ? +offset.slice(2) : 0;
   if (oh > 23 || om > 59) return INVALID;
   return ms - sign * (oh * 60 + om) * 60_000;
+}
+
+/**
+ * timeIn's fast path on bytes: 'YYYY-MM-DD HH:MM:SS' (or with T) in bytes[start, end), as
+ * wall-clock ms, by the same arithmetic; NaN for any other form or an impossible date or time,
+ * which sends the row to the string path (timeIn also reads fractions, offsets and other forms).
+ */
+export function plainTimeIn(b: Uint8Array, at: number, end: number): number {
+  if (end - at !== 19 || b[at + 4] !== 45 || b[at + 7] !== 45 || b[at + 13] !== 58 || b[at + 16] !== 58) return NaN;
+  const sep = b[at + 10];
+  const d0 = b[at] - 48;
+  const d1 = b[at + 1] - 48;
+  const d2 = b[at + 2] - 48;
+  const d3 = b[at + 3] - 48;
+  const d5 = b[at + 5] - 48;
+  const d6 = b[at + 6] - 48;
+  const d8 = b[at + 8] - 48;
+  const d9 = b[at + 9] - 48;
+  const d11 = b[at + 11] - 48;
+  const d12 = b[at + 12] - 48;
+  const d14 = b[at + 14] - 48;
+  const d15 = b[at + 15] - 48;
+  const d17 = b[at + 17] - 48;
+  const d18 = b[at + 18] - 48;
+  if (
+    !(sep === 32 || sep === 84) ||
+    ((d0 | d1 | d2 | d3 | d5 | d6 | d8 | d9 | d11 | d12 | d14 | d15 | d17 | d18) >>> 0) > 15 ||
+    !(d0 <= 9 && d1 <= 9 && d2 <= 9 && d3 <= 9 && d5 <= 9 && d6 <= 9 && d8 <= 9 && d9 <= 9 &&
+      d11 <= 9 && d12 <= 9 && d14 <= 9 && d15 <= 9 && d17 <= 9 && d18 <= 9)
+  ) {
+    return NaN;
+  }
+  const ms = wallClockMs(d0 * 1000 + d1 * 100 + d2 * 10 + d3, d5 * 10 + d6, d8 * 10 + d9, d11 * 10 + d12, d14 * 10 + d15, d17 * 10 + d18, 0);
+  return ms === INVALID ? NaN : ms;
 }
 
 // The last date decoded: rows of a file come mostly in date order, so most times reuse it.

@@ -57,8 +57,8 @@ export async function loadRideFile(db: Database, path: string, options: LoadFile
   const script = workerScriptFor(file, options.reader);
   const onProgress = options.onProgress ?? (() => {});
   const input = script
-    ? workerBatches(script, file, { source: sourceTimeZone, service: serviceTimeZone }, onProgress, options.reader?.readBytes)
-    : rideBatches(file, { source: new ZoneClock(sourceTimeZone), service: new ZoneClock(serviceTimeZone) }, onProgress, options.reader?.readBytes);
+    ? workerBatches(script, file, { source: sourceTimeZone, service: serviceTimeZone }, onProgress, options.reader)
+    : rideBatches(file, { source: new ZoneClock(sourceTimeZone), service: new ZoneClock(serviceTimeZone) }, onProgress, { readBytes: options.reader?.readBytes });
   const account = await loadRideBatches(
     db,
     {

@@ -5,9 +5,11 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import type { LoadBatch, LoadedRide, RideReject } from './types.js';
 import { CsvRecordReader, type RecordListener, type RecordProblem } from './csvRecords.js';
-import { parquetWindows } from './parquetRows.js';
 import { rowValidator, type RowClocks } from './rowSchemas.js';
 import { ValuesRow } from './rowSources.js';
+import { ByteRecordReader } from './byteRecords.js';
+import { TlcLineDecoder } from './tlcLines.js';
+import type { IdBytes } from '../../storage/rideRows.js';
 import type { RideFile } from './inspectFile.js';
 import type { ColumnLayout } from './formats.js';
 import { UnreadableFileError } from './unreadableFileError.js';
@@ -22,26 +24,35 @@ export interface ReadProgress {
 
 export type ProgressListener = (progress: ReadProgress) => void;
 
-/**
- * @param readBytes CSV: bytes per read of the file (default 64 KiB; tests make it small, to cut
- *   records across reads)
- */
-export function rideBatches(file: RideFile, clocks: RowClocks, onProgress: ProgressListener = () => {}, readBytes = 1 << 16): AsyncIterable<LoadBatch> {
-  return file.container === 'parquet' ? parquetBatches(file, clocks, onProgress) : csvBatches(file, clocks, onProgress, readBytes);
+export interface ReadOptions {
+  /** CSV: bytes per read of the file (default 64 KiB; tests make it small, to cut records across reads) */
+  readBytes?: number;
+  /** TLC: write each ride's id as bytes here (RideRows.add takes them), its rideId left empty */
+  ids?: IdBytes;
+  /**
+   * TLC CSV: decode quote-free lines straight from the file's bytes (tlcLines.ts), the others as
+   * text; the rides and rejects are the same either way
+   */
+  byteLines?: boolean;
 }
 
-async function* csvBatches(file: RideFile, clocks: RowClocks, onProgress: ProgressListener, readBytes: number): AsyncGenerator<LoadBatch> {
-  const validator = rowValidator(file.layout, clocks);
+export function rideBatches(file: RideFile, clocks: RowClocks, onProgress: ProgressListener = () => {}, options: ReadOptions = {}): AsyncIterable<LoadBatch> {
+  return file.container === 'parquet' ? parquetBatches(file, clocks, onProgress, options.ids) : csvBatches(file, clocks, onProgress, options);
+}
+
+async function* csvBatches(file: RideFile, clocks: RowClocks, onProgress: ProgressListener, options: ReadOptions): AsyncGenerator<LoadBatch> {
+  const validator = rowValidator(file.layout, clocks, options.ids);
   const width = file.layout.width;
+  const lines = options.byteLines ? TlcLineDecoder.for(file.layout, validator) : null;
   // Small chunks: the event loop gets a turn every few milliseconds to feed the COPY in flight.
-  const raw = createReadStream(file.path, { highWaterMark: readBytes });
+  const raw = createReadStream(file.path, { highWaterMark: options.readBytes ?? 1 << 16 });
   let text: Readable = raw;
   if (file.container === 'csv.gz') {
     const gunzip = createGunzip();
     raw.on('error', (error) => gunzip.destroy(error));
     text = raw.pipe(gunzip);
   }
-  text.setEncoding('utf8');
+  if (lines === null) text.setEncoding('utf8');
 
   let rowsRead = 0;
   let header = true;
@@ -65,6 +76,16 @@ async function* csvBatches(file: RideFile, clocks: RowClocks, onProgress: Progre
     if (outcome.ok) onRide(outcome.ride);
     else onReject({ lineNumber: line, reasonCode: outcome.reasonCode, reason: outcome.reason, raw: recordText });
   };
+  // the byte path: a line the decoder takes is a ride; any other goes to `reader` as text
+  const take = (bytes: Buffer, start: number, end: number): boolean => {
+    if (header) return false;
+    const ride = lines!.decode(bytes, start, end);
+    if (ride === null) return false;
+    rowsRead++;
+    onRide(ride);
+    return true;
+  };
+  const byteReader = lines === null ? null : new ByteRecordReader(reader, take);
   const batch = (feed: () => void): LoadBatch => ({
     each(rideListener, rejectListener) {
       onRide = rideListener;
@@ -73,6 +94,14 @@ async function* csvBatches(file: RideFile, clocks: RowClocks, onProgress: Progre
     },
   });
   try {
+    if (byteReader !== null) {
+      for await (const chunk of text as AsyncIterable<Buffer>) {
+        yield batch(() => byteReader.feed(chunk, onRecord));
+        onProgress({ done: raw.bytesRead, total: file.bytes, rowsRead });
+      }
+      yield batch(() => byteReader.end(onRecord));
+      return;
+    }
     for await (const chunk of text as AsyncIterable<string>) {
       yield batch(() => reader.feed(chunk, onRecord));
       onProgress({ done: raw.bytesRead, total: file.bytes, rowsRead });
@@ -99,7 +128,7 @@ function fieldCountProblem(count: number, width: number, unterminated: boolean):
   return { reasonCode: 'field_count', reason: `has ${count} field${count === 1 ? '' : 's'}; the header has ${width}` };
 }
 
-async function* parquetBatches(file: RideFile, clocks: RowClocks, onProgress: ProgressListener): AsyncGenerator<LoadBatch> {
+async function* parquetBatches(file: RideFile, clocks: RowClocks, onProgress: ProgressListener, ids?: IdBytes): AsyncGenerator<LoadBatch> {
   const source = file.parquet!;
   // Read only the columns the format uses; the layout then points into that selection.
   const used = file.layout.positions.filter((p) => p >= 0).sort((a, b) => a - b);
@@ -109,8 +138,10 @@ async function* parquetBatches(file: RideFile, clocks: RowClocks, onProgress: Pr
     positions: file.layout.positions.map((p) => (p < 0 ? -1 : used.indexOf(p))),
     width: columns.length,
   };
-  const validator = rowValidator(layout, clocks);
+  const validator = rowValidator(layout, clocks, ids);
   const row = new ValuesRow([]);
+  // imported here: the CSV reader's worker thread then starts without the Parquet library (~30 ms)
+  const { parquetWindows } = await import('./parquetRows.js');
   let rowsRead = 0;
   try {
     for await (const window of parquetWindows(source, columns)) {

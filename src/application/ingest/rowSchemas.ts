@@ -16,7 +16,8 @@ import type { LoadedRide } from './types.js';
 import type { ColumnLayout, ColumnSpec } from './formats.js';
 import { EXPECTED, INVALID, REASON_CODE, showValue, type TimeKind } from './fieldDecoders.js';
 import { CsvLine, ValuesRow, type RowSource } from './rowSources.js';
-import { tlcRideId } from './tlcRideId.js';
+import { tlcRideId, writeTlcRideId } from './tlcRideId.js';
+import type { IdBytes } from '../../storage/rideRows.js';
 import type { ZoneClock } from './zoneClock.js';
 
 export const MILES_TO_KM = 1.609344;
@@ -46,6 +47,19 @@ export interface RowValidator {
    * row: valid until the next call (copy it to keep it).
    */
   validate(row: RowSource): RowOutcome;
+  /**
+   * For a reader that decodes a row's values itself (the TLC byte path, tlcLines.ts): the
+   * validator's ride reset (the one validate returns), to set each decoded value in with set().
+   */
+  begin(): LoadedRide;
+  /** The value of a field (its code: fieldCode), exactly as this validator's decoders give it; times as wall clock. */
+  set(field: number, value: number | string | null): void;
+  /**
+   * What validate does once the values are decoded (the times' range and instants, the service
+   * day, the distance, the TLC id): true when the ride begun is a ride; false when the row must
+   * go through validate, for its reasons.
+   */
+  complete(): boolean;
 }
 
 export interface RowClocks {
@@ -73,9 +87,9 @@ interface RowScratch {
 // closure per field: with 25 setters and 7 decoders behind two call sites, each call site saw
 // every closure and V8 could inline none of them; as switches the decoding of a 1M-row TLC file
 // took about 1 CPU s less (docs/performance.md, "the reader on a thread of its own").
-const [TIMESTAMP, NUMBER, MONEY, WHOLE, FLAG, ID, OPTIONAL_TEXT] = [0, 1, 2, 3, 4, 5, 6];
+export const [TIMESTAMP, NUMBER, MONEY, WHOLE, FLAG, ID, OPTIONAL_TEXT] = [0, 1, 2, 3, 4, 5, 6];
 // each kind's code, named once: a kind added to ColumnSpec and not here fails to compile
-const KIND_CODES: Record<ColumnSpec['kind'], number> = { timestamp: TIMESTAMP, number: NUMBER, money: MONEY, whole: WHOLE, flag: FLAG, id: ID, optionalText: OPTIONAL_TEXT };
+export const KIND_CODES: Record<ColumnSpec['kind'], number> = { timestamp: TIMESTAMP, number: NUMBER, money: MONEY, whole: WHOLE, flag: FLAG, id: ID, optionalText: OPTIONAL_TEXT };
 const FIELDS = [
   'rideId', 'taxiId', 'pickup', 'dropoff', 'distanceKm', 'tripDistanceMi', 'vendorId', 'passengerCount', 'ratecodeId',
   'storeAndFwdFlag', 'pickupZoneId', 'dropoffZoneId', 'paymentType', 'tripType', 'fareAmount', 'extra', 'mtaTax',
@@ -85,6 +99,11 @@ const FIELDS = [
 type Uncoded = Exclude<ColumnSpec['field'], (typeof FIELDS)[number]>;
 const allCoded: [Uncoded] extends [never] ? true : never = true;
 void allCoded;
+
+/** A field's code, for RowValidator.set. */
+export function fieldCode(field: ColumnSpec['field']): number {
+  return FIELDS.indexOf(field);
+}
 
 function decodeValue(row: RowSource, kind: number, position: number, time: TimeKind): unknown {
   switch (kind) {
@@ -134,8 +153,12 @@ function assign(r: LoadedRide, field: number, v: never, s: RowScratch): void {
   }
 }
 
-/** The row schema of a format as laid out in one file. */
-export function rowValidator(layout: ColumnLayout, clocks: RowClocks): RowValidator {
+/**
+ * The row schema of a format as laid out in one file.
+ * @param ids where a TLC ride's id is written as bytes (the parse worker: RideRows.add takes them
+ *   from there), leaving the ride's rideId empty; without, rideId is the id as text
+ */
+export function rowValidator(layout: ColumnLayout, clocks: RowClocks, ids?: IdBytes): RowValidator {
   const tlc = layout.format === 'tlc-yellow' || layout.format === 'tlc-green' ? layout.format : null;
   const scratch: RowScratch = { time: { instant: false }, pickupInstant: false, dropoffInstant: false };
   const time = scratch.time;
@@ -164,7 +187,10 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks): RowValida
         assign(ride, step.field, value as never, scratch);
       }
     }
-    if (!valid) return false;
+    return valid && completeRide(row, ride, ctx);
+  };
+  // The rest of decode, once every value is in `ride`: `row` is only read for a reason (ctx given).
+  const completeRide = (row: RowSource | null, ride: LoadedRide, ctx: z.RefinementCtx | null): boolean => {
     const pickup = ride.pickupAtMs;
     const dropoff = ride.dropoffAtMs;
     if (!(pickup >= TIME_MIN_MS && pickup < TIME_END_MS) || !(dropoff >= TIME_MIN_MS && dropoff < TIME_END_MS)) {
@@ -175,7 +201,7 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks): RowValida
         ctx.addIssue({
           code: 'custom' as const,
           path: [step.column.name],
-          message: `${step.column.name} ${showValue(row.raw(step.position))} is outside the years ${FIRST_YEAR}–${LAST_YEAR} that ridescan accepts`,
+          message: `${step.column.name} ${showValue(row!.raw(step.position))} is outside the years ${FIRST_YEAR}–${LAST_YEAR} that ridescan accepts`,
           params: { reasonCode: 'date_out_of_range' },
         });
       }
@@ -195,7 +221,7 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks): RowValida
       ctx.addIssue({
         code: 'custom' as const,
         path: [distanceStep.column.name],
-        message: `${distanceStep.column.name} ${showValue(row.raw(distanceStep.position))} is beyond ±${MAX_DISTANCE_KM.toLocaleString('en-US')} km: not a distance a ride can have`,
+        message: `${distanceStep.column.name} ${showValue(row!.raw(distanceStep.position))} is beyond ±${MAX_DISTANCE_KM.toLocaleString('en-US')} km: not a distance a ride can have`,
         params: { reasonCode: 'absurd_distance' },
       });
       return false;
@@ -204,7 +230,8 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks): RowValida
       // the id hashes the wall-clock times, whichever way the file stored them
       const pickupWall = scratch.pickupInstant ? pickup + clocks.source.offsetAt(pickup) : pickup;
       const dropoffWall = scratch.dropoffInstant ? dropoff + clocks.source.offsetAt(dropoff) : dropoff;
-      ride.rideId = tlcRideId(tlc, ride, pickupWall, dropoffWall);
+      if (ids) writeTlcRideId(tlc, ride, pickupWall, dropoffWall, ids);
+      else ride.rideId = tlcRideId(tlc, ride, pickupWall, dropoffWall);
     }
     return true;
   };
@@ -228,6 +255,16 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks): RowValida
         reasonCode: first.params?.reasonCode ?? 'invalid_row',
         reason: issues.map((issue) => issue.message).join('; '),
       };
+    },
+    begin() {
+      time.instant = false;
+      return resetRide(ride);
+    },
+    set(field, value) {
+      assign(ride, field, value as never, scratch);
+    },
+    complete() {
+      return completeRide(null, ride, null);
     },
   };
 }

@@ -10,7 +10,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/storage/database.js';
 import { RIDE_COLUMNS } from '../../../src/storage/rideRows.js';
-import { WORKER_MIN_BYTES, workerScriptFor, type ReaderChoice } from '../../../src/application/ingest/encodedBatches.js';
+import { WORKER_MIN_BYTES, workerBatches, workerScriptFor, type ReaderChoice } from '../../../src/application/ingest/encodedBatches.js';
+import { inspectRideFile } from '../../../src/application/ingest/inspectFile.js';
 import type { RideFile } from '../../../src/application/ingest/inspectFile.js';
 import { UnreadableFileError } from '../../../src/application/ingest/unreadableFileError.js';
 import { databaseTargets, useTestDatabase } from '../../support/databases.js';
@@ -65,6 +66,22 @@ describe('the reader thread chosen for a file', () => {
     expect(workerScriptFor(csv(WORKER_MIN_BYTES), { thread: 'auto', workerScript: new URL('./no-such-worker.js', import.meta.url) })).toBeNull();
     expect(workerScriptFor({ ...csv(WORKER_MIN_BYTES), container: 'parquet' }, { thread: 'worker', workerScript: WORKER_SCRIPT })).toBeNull();
     expect(workerScriptFor(csv(WORKER_MIN_BYTES), { thread: 'main' })).toBeNull();
+  });
+});
+
+describe('the batches of the worker', () => {
+  it('come small first, so that the database starts early, then at the size asked for', async () => {
+    const file = await inspectRideFile(TLC_SAMPLE, 'auto');
+    const zones = { source: 'America/New_York', service: 'America/New_York' };
+    const sizes: number[] = [];
+    for await (const batch of workerBatches(WORKER_SCRIPT, file, zones, () => {}, { readBytes: 4096 })({ loadId: 1, source: 'tlc-yellow', batchRides: 10_000 })) {
+      sizes.push(batch.rides?.copy.rows ?? 0);
+      batch.release?.();
+    }
+    expect(sizes[0]).toBeGreaterThanOrEqual(2_500);
+    expect(sizes[0]).toBeLessThan(2_600); // a read of 4 KiB holds ~45 rows
+    expect(sizes[1]).toBeGreaterThanOrEqual(10_000);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(SAMPLE_LINES.filter((l) => l !== '').length - 2); // the header and the cut last line
   });
 });
 
