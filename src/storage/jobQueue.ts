@@ -67,6 +67,8 @@ export interface JobData {
   day: string;
   /** skip the day when, under its lock, it is already scored and not stale */
   onlyIfNeeded: boolean;
+  /** compute the day even when its last result could stand (absent in jobs before it: false) */
+  recompute?: boolean;
   /** the detector parameters of the command that queued it */
   params: Record<string, unknown>;
   /** who queued it (backfill, schedule): recorded in the logs */

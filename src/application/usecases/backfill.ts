@@ -70,6 +70,8 @@ export interface BackfillOptions {
   tensorBackend?: TensorBackendName;
   /** re-check each selected day under its lock (selective backfills: --only-missing, --stale) */
   onlyIfNeeded: boolean;
+  /** compute every day, even one whose last result could stand (scoreDay's recompute) */
+  recompute?: boolean;
   concurrency: number;
   log: Logger;
   onProgress?: (progress: BackfillProgress) => void;
@@ -100,6 +102,7 @@ export async function runBackfill(db: Database, plan: PlannedDay[], options: Bac
         trigger: 'backfill',
         log: options.log,
         onlyIfNeeded: options.onlyIfNeeded,
+        recompute: options.recompute,
         tensorBackend: options.tensorBackend,
       });
       outcomes.set(item.day, outcome);
@@ -146,7 +149,13 @@ export async function runQueuedBackfill(db: Database, config: RidescanConfig, pl
     await options.alerts?.daysWithoutRides(db, plan.filter((p) => p.action === 'skip' && p.state === 'no rides').map((p) => p.day), 'backfill');
     const dayOf = new Map<string, string>();
     for (const p of plan.filter((d) => d.action === 'score')) {
-      const { id, alreadyQueued } = await queue.send({ day: p.day, onlyIfNeeded: options.onlyIfNeeded, params: { ...options.params }, queuedBy: 'backfill' });
+      const { id, alreadyQueued } = await queue.send({
+        day: p.day,
+        onlyIfNeeded: options.onlyIfNeeded,
+        ...(options.recompute ? { recompute: true } : {}),
+        params: { ...options.params },
+        queuedBy: 'backfill',
+      });
       if (alreadyQueued) log.info({ day: p.day, jobId: id }, `${p.day} was already queued: following that job`);
       dayOf.set(id, p.day);
     }

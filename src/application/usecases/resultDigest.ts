@@ -47,8 +47,9 @@ export interface RunContext {
 /** The digest of what the detector reads beside the day's own rides. */
 export function contextDigest({ serviceDate, timeZone, tlc, params, trailing, context, tensorBackend }: RunContext): string {
   const hash = createHash('sha256');
-  // JSON turns NaN quantiles into null, as the runs' records do: the same summaries hash the same
-  hash.update(JSON.stringify({ code: detectorCodeDigest(), tensorBackend, serviceDate, timeZone, tlc, params, trailing }));
+  // JSON turns NaN quantiles into null, as the runs' records do: the same summaries hash the same;
+  // keys sorted, since parameters that went through a job's jsonb come back in jsonb's key order
+  hash.update(canonicalJson({ code: detectorCodeDigest(), tensorBackend, serviceDate, timeZone, tlc, params, trailing }));
   const { history, reference } = context;
   if (history) {
     hash.update(`history:${history.days};`);
@@ -63,6 +64,13 @@ export function contextDigest({ serviceDate, timeZone, tlc, params, trailing, co
     addArray(hash, 'reference.hour', reference.zones?.hour);
   }
   return hash.digest('hex');
+}
+
+/** JSON with every object's keys in sorted order (and, as JSON.stringify, undefined ones left out). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }
 
 /** The run's result digest: its context's and the day's fingerprint. */

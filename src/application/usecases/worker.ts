@@ -30,6 +30,7 @@ export const POLL_MS = 1000;
 const JobDataSchema = z.object({
   day: IsoDate,
   onlyIfNeeded: z.boolean(),
+  recompute: z.boolean().optional(),
   params: z.record(z.string(), z.unknown()),
   queuedBy: z.string(),
 });
@@ -113,6 +114,7 @@ export function startQueueWorker(db: Database, queue: JobQueue, options: QueueWo
         trigger: 'worker',
         log,
         onlyIfNeeded: data.onlyIfNeeded,
+        recompute: data.recompute === true,
         tensorBackend: options.tensorBackend,
       });
       await options.alerts?.afterDay(db, outcome, 'worker');

@@ -88,6 +88,21 @@ describe.each(processTargets)('the job queue through the CLI on $name', (target)
         const overview = await queueOverview(db);
         expect([overview.queued, overview.running, overview.failed]).toEqual([0, 0, 0]);
       });
+      // nothing changed since the plain backfill: a second one takes each day's last result; then
+      // --recompute (through the queue, to the worker) computes every day again, writing nothing
+      const idsOf = (stdout: string) => (JSON.parse(stdout).days as JsonDay[]).filter((d) => d.runId).map((d) => d.runId!);
+      const again = await runCli(['backfill', '--from', FROM, '--to', TO, '--json'], env);
+      expect(again.code).toBe(0);
+      const recomputed = await runCli(['backfill', '--from', FROM, '--to', TO, '--queue', '--recompute', '--json'], env);
+      expect(recomputed.code).toBe(0);
+      await withDb(environment, async (db) => {
+        const runsOf = async (ids: number[]) =>
+          (await db.knex('detection_runs').whereIn('id', ids).orderBy('service_date').select('id', 'reused_run_id', 'flags_written', 'trigger')) as { id: string; reused_run_id: string | null; flags_written: number; trigger: string }[];
+        const plainRuns = await runsOf(idsOf(plain.stdout));
+        const computedBy = plainRuns.map((r) => Number(r.reused_run_id ?? r.id));
+        expect((await runsOf(idsOf(again.stdout))).map((r) => [Number(r.reused_run_id), r.flags_written])).toEqual(computedBy.map((id) => [id, 0]));
+        expect((await runsOf(idsOf(recomputed.stdout))).map((r) => [r.reused_run_id, r.flags_written, r.trigger])).toEqual(WITH_RIDES.map(() => [null, 0, 'worker']));
+      });
     } finally {
       if (worker) expect(await worker.stop()).toBe(EXIT.ok);
     }

@@ -22,6 +22,7 @@ interface BackfillFlags {
   dryRun?: boolean;
   json?: boolean;
   queue?: boolean;
+  recompute?: boolean;
   [flag: string]: unknown;
 }
 
@@ -44,6 +45,7 @@ export function register(program: Command, context: CommandContext): void {
         'queue one job per day for `ridescan worker` processes and follow them to the end (same results and exit codes); ' +
           `on a server with no worker running, nothing is queued and the exit code is ${EXIT.noWorker}; on the embedded database a worker runs in this process`,
       )
+      .option('--recompute', "compute every day, even one whose rides, flags and the detector's inputs are as its last run left them (whose result is otherwise recorded again)")
       .option('--dry-run', 'list what would be done, change nothing')
       .option('--json', 'print the results as JSON'),
   )
@@ -94,6 +96,7 @@ export function register(program: Command, context: CommandContext): void {
             params,
             concurrency: options.concurrency,
             onlyIfNeeded: options.onlyMissing === true || options.stale === true,
+            recompute: options.recompute === true,
             log,
             shouldStop: () => stopping,
             alerts,
