@@ -10,11 +10,22 @@ import { simulateDay } from '../../../src/application/usecases/simulate.js';
 import { getRun } from '../../../src/storage/runs.js';
 import { initTensorBackend } from '../../../src/compute/tensorBackend.js';
 import { formatDetectSummary } from '../../../src/application/cli/format/detectSummary.js';
+import { canonicalJson } from '../../../src/application/usecases/resultDigest.js';
 
 const DAY = '2022-05-10';
 const params = { eps: 0.3, minSamples: 10, minClusterShare: 0.05 };
 
 type FlagRow = { ride_id: string; is_outlier: boolean | null; outlier_reason: string | null; outlier_score: number | null };
+
+describe('the digest of parameters', () => {
+  it('does not depend on the order of keys (jsonb gives them back in its own), at any depth', () => {
+    const asked = { eps: 'auto', rules: { maxSpeedKmh: 150, noTripMaxKm: 0.1 }, features: 'x', skipped: undefined };
+    const fromJsonb = { features: 'x', eps: 'auto', rules: { noTripMaxKm: 0.1, maxSpeedKmh: 150 } };
+    expect(canonicalJson(asked)).toBe(canonicalJson(fromJsonb));
+    expect(canonicalJson({ ...asked, eps: 0.3 })).not.toBe(canonicalJson(fromJsonb));
+    expect(canonicalJson([{ b: 1, a: 2 }])).toBe('[{"a":2,"b":1}]');
+  });
+});
 
 describe.each(databaseTargets)('a re-run with nothing new on $name', (target) => {
   let t: TestDatabase;
