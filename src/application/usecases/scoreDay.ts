@@ -94,8 +94,8 @@ export interface ScoreDayOptions {
 
 // TF.js and the detector behind it are imported when a run's read starts (unless the day's last
 // result is likely to stand: onePass), not with this module, and awaited only when the compute
-// needs them: meanwhile the day's read waits on the server, and the
-// module loader has the event loop. Loaded once per process. Since TF.js is required rather than
+// needs them: meanwhile the day's read waits on the server, and the module loader has the event
+// loop. Loaded once per process. Since TF.js is required rather than
 // imported (compute/tfjs.ts) and ml-kmeans is loaded only for a k-means run, that load is ~0.1 s
 // (a day without rides: run total 0.08-0.11 s, against 0.35-0.47 s before; it was ~0.5 s of a
 // whole `detect`, 1.5 s on a busy machine). It runs on the thread that receives the read, so what
