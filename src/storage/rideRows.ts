@@ -8,7 +8,7 @@
 // repeat within a batch, a reload's present rides), so that a fresh load keeps no million strings
 // and the batch crosses threads as bytes alone.
 import type { RideRow } from './rideLoads.js';
-import { BinaryCopyWriter, NUMBER_FLOAT8, NUMBER_INT2, type BinaryCopyParts, type CopyScratch } from './binaryCopy.js';
+import { BinaryCopyWriter, NUMBER_FLOAT8, NUMBER_INT2, type BinaryCopyParts } from './binaryCopy.js';
 
 /** Column order of encodeRideRow. */
 export const RIDE_COLUMNS = `ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date, source, load_id,
@@ -209,9 +209,12 @@ export class RideRows {
     return repeated;
   }
 
-  /** The COPY input: every ride, or only those `keep` says (by index of addition). */
-  copyInput(keep?: (index: number) => boolean, scratch?: CopyScratch): Buffer {
-    return this.writer.finish(keep, scratch);
+  /**
+   * The COPY input: every ride, or only those `keep` says (by index of addition) as pieces of
+   * this batch's own buffer (BinaryCopyWriter.pieces), valid until the next add.
+   */
+  copyInput(keep?: (index: number) => boolean): Buffer | Buffer[] {
+    return keep ? this.writer.pieces(keep) : this.writer.finish();
   }
 
   /**
