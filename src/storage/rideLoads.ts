@@ -170,7 +170,8 @@ const SCORED_DAYS = `select to_char(service_date, 'YYYY-MM-DD') as day, max(id) 
   where status = 'succeeded' and service_date = any(?::date[])
   group by service_date`;
 
-const COPY_ROWS = 25_000;
+/** rides per COPY unless the target says otherwise */
+export const COPY_ROWS = 25_000;
 const WRITES_WAITING = 2;
 const FIRST_REJECTS = 5;
 const REJECT_ROWS = 1_000;
