@@ -448,23 +448,26 @@ export class BinaryCopyWriter {
     return this.int8(Math.round((ms - PG_EPOCH_MS) * 1000));
   }
 
+  /** The COPY input: every row (pieces() leaves some out). */
+  finish(): Buffer {
+    this.ensure(2);
+    this.view.setInt16(this.offset, -1); // after the rows, not one of them: finish may run again
+    return this.buffer.subarray(0, this.offset + 2);
+  }
+
   /**
-   * The COPY input: every row, or only those `keep` says (by index of beginRow).
-   * @param scratch where the kept rows are copied (default: a new buffer each time); the
-   *   returned input must then be sent before the scratch is used again
+   * The COPY input of the rows `keep` says, as pieces sent one after another: the header, each
+   * run of kept rows as a view of this writer's buffer, the trailer. No row is copied: copying
+   * the kept rows into one buffer (as this did until session 20) ran between two statements
+   * while the database waited, ~0.3 s of the loading thread per 1M TLC rows, most of whose
+   * batches span a midnight (docs/performance.md "Issue 13: the load's start and its day
+   * tables"). The views are valid until the next write; send them before writing again.
    */
-  finish(keep?: (row: number) => boolean, scratch?: CopyScratch): Buffer {
-    if (!keep) {
-      this.ensure(2);
-      this.view.setInt16(this.offset, -1); // after the rows, not one of them: finish may run again
-      return this.buffer.subarray(0, this.offset + 2);
-    }
+  pieces(keep: (row: number) => boolean): Buffer[] {
+    this.ensure(2);
+    this.view.setInt16(this.offset, -1); // after the rows, not one of them (as finish)
+    const pieces = [this.buffer.subarray(0, 19)];
     this.starts[this.rows] = this.offset;
-    const out = scratch ? scratch.take(this.offset + 2) : Buffer.alloc(this.offset + 2);
-    this.buffer.copy(out, 0, 0, 19);
-    // kept rows come in runs (a batch of a file in day order is one or two days): one copy per
-    // run rather than per row, which cost the loading thread 0.4 s per 1M rows in calls alone
-    let at = 19;
     for (let i = 0; i < this.rows; ) {
       if (!keep(i)) {
         i++;
@@ -472,10 +475,10 @@ export class BinaryCopyWriter {
       }
       const first = i;
       while (++i < this.rows && keep(i));
-      at += this.buffer.copy(out, at, this.starts[first], this.starts[i]);
+      pieces.push(this.buffer.subarray(this.starts[first], this.starts[i]));
     }
-    out.writeInt16BE(-1, at);
-    return out.subarray(0, at + 2);
+    pieces.push(this.buffer.subarray(this.offset, this.offset + 2));
+    return pieces;
   }
 
   private allocate(bytes: number): Buffer {
@@ -490,23 +493,6 @@ export class BinaryCopyWriter {
     this.buffer.copy(next, 0, 0, this.offset);
     this.buffer = next;
     this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
-  }
-}
-
-/**
- * One buffer for the COPY inputs of selected rows (BinaryCopyWriter.finish with keep) that are
- * sent one after another. The loader selects rows per day from most batches of a file in day
- * order (a batch of 25,000 TLC rides spans a midnight 4 times in 5), and a new zero-filled buffer
- * the size of the batch for each (~6 MB, twice a batch) cost the loading thread its copy and made
- * its garbage collector run a full collection for the external memory every batch or two.
- */
-export class CopyScratch {
-  private buffer = Buffer.alloc(0);
-
-  /** A buffer of at least `bytes` bytes, not zeroed; the one given last time when large enough. */
-  take(bytes: number): Buffer {
-    if (this.buffer.length < bytes) this.buffer = Buffer.allocUnsafeSlow(Math.max(bytes, this.buffer.length * 2));
-    return this.buffer;
   }
 }
 

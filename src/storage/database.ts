@@ -30,8 +30,8 @@ export interface Database {
   describe: string;
   /** Runs `COPY (...) TO STDOUT ...` on the transaction's connection; returns the whole output. */
   copyOut(trx: Knex.Transaction, sql: string): Promise<Buffer>;
-  /** Runs `COPY table FROM STDIN ...` on the transaction's connection with `data` as input. */
-  copyIn(trx: Knex.Transaction, sql: string, data: Buffer): Promise<void>;
+  /** Runs `COPY table FROM STDIN ...` on the transaction's connection with `data` as input (pieces: sent one after another). */
+  copyIn(trx: Knex.Transaction, sql: string, data: Buffer | readonly Buffer[]): Promise<void>;
   /**
    * Takes a session advisory lock if it is free, on a connection of its own outside the pool, and
    * holds it until released (or until the process dies: the server then ends the session and the

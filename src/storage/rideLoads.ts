@@ -21,7 +21,6 @@ import type { Knex } from 'knex';
 import type { Database } from './database.js';
 import { LOCKS, lockInTransaction } from './locks.js';
 import { RIDE_COLUMNS, RideRows, type RideRowsParts } from './rideRows.js';
-import { CopyScratch } from './binaryCopy.js';
 import { confirmServiceTimeZone } from './settings.js';
 import { attachDayTables, partitionName, startDayTables } from './ridePartitions.js';
 import { IdHashSet } from './idHashSet.js';
@@ -171,7 +170,8 @@ const SCORED_DAYS = `select to_char(service_date, 'YYYY-MM-DD') as day, max(id) 
   where status = 'succeeded' and service_date = any(?::date[])
   group by service_date`;
 
-const COPY_ROWS = 25_000;
+/** rides per COPY unless the target says otherwise */
+export const COPY_ROWS = 25_000;
 const WRITES_WAITING = 2;
 const FIRST_REJECTS = 5;
 const REJECT_ROWS = 1_000;
@@ -221,8 +221,6 @@ export async function loadRideBatches(
       const correctedByDay = new Map<number, number>();
       let rows = new RideRows(target.format, loadId);
       const newDays = new NewDays(trx);
-      // the COPY inputs of a batch's selected rides, one at a time (writes run one after another)
-      const scratch = new CopyScratch();
       let rejects: RejectRow[] = [];
       const firstRejects: RejectRow[] = [];
 
@@ -241,7 +239,7 @@ export async function loadRideBatches(
       const flushRides = async (batch: RideRows, release?: () => void) => {
         offered += batch.count;
         await enqueue(async () => {
-          const kept = await writeNewRides(db, trx, batch, loadId, target.idsNameContent === true, newDays, scratch);
+          const kept = await writeNewRides(db, trx, batch, loadId, target.idsNameContent === true, newDays);
           release?.();
           loaded += kept.loaded;
           corrected += kept.corrected;
@@ -420,7 +418,6 @@ async function writeNewRides(
   loadId: number,
   idsNameContent: boolean,
   newDays: NewDays,
-  scratch: CopyScratch,
 ): Promise<{ loaded: number; byDay: Map<number, number>; corrected: number; correctedByDay: Map<number, number> }> {
   // Every day the batch writes to (new rides, and corrections moving a ride) needs its partition
   // or, when it had none, its own table; days the file has moved past are attached first.
@@ -496,7 +493,7 @@ async function writeNewRides(
     // a correction may move a ride to any day of the batch: each must be a partition of rides
     await newDays.attach([...rows.days].filter(newDays.isOpen));
     await trx.raw(CORRECTIONS_STAGE);
-    await db.copyIn(trx, COPY_CORRECTIONS, rows.copyInput((i) => keep[i] === 2, scratch));
+    await db.copyIn(trx, COPY_CORRECTIONS, rows.copyInput((i) => keep[i] === 2));
     const changed = (await trx.raw(APPLY_CORRECTIONS, [loadId])).rows as { old_day: number; new_day: number }[];
     await trx.raw(CORRECTIONS_CLEAR);
     corrected = changed.length;
@@ -509,17 +506,17 @@ async function writeNewRides(
     const every = loaded === rows.count;
     const tables = [...byDay.keys()].filter(newDays.isOpen);
     if (tables.length === 0) {
-      await db.copyIn(trx, COPY_RIDES, rows.copyInput(every ? undefined : (i) => keep[i] === 1, scratch));
+      await db.copyIn(trx, COPY_RIDES, rows.copyInput(every ? undefined : (i) => keep[i] === 1));
     } else {
       const { isOpen } = newDays;
       for (let i = 0; i < rows.count; i++) if (keep[i] === 1 && isOpen(rows.serviceDays[i])) newDays.ids.add(rows.idHashes[i], rows.idHashes2[i], rows.serviceDays[i], isOpen);
       for (const day of tables) {
         const only = every && byDay.size === 1;
-        await db.copyIn(trx, copyInto(partitionName(isoDay(day))), rows.copyInput(only ? undefined : (i) => keep[i] === 1 && rows.serviceDays[i] === day, scratch));
+        await db.copyIn(trx, copyInto(partitionName(isoDay(day))), rows.copyInput(only ? undefined : (i) => keep[i] === 1 && rows.serviceDays[i] === day));
         newDays.open.set(day, newDays.batch);
       }
       if (tables.length < byDay.size) {
-        await db.copyIn(trx, COPY_RIDES, rows.copyInput((i) => keep[i] === 1 && !newDays.isOpen(rows.serviceDays[i]), scratch));
+        await db.copyIn(trx, COPY_RIDES, rows.copyInput((i) => keep[i] === 1 && !newDays.isOpen(rows.serviceDays[i])));
       }
     }
   }

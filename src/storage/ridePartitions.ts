@@ -97,10 +97,19 @@ export async function startDayTables(trx: Knex.Transaction, days: Iterable<strin
   return missing;
 }
 
+// ATTACH builds each day's primary key, and PostgreSQL builds an index of a table this size (a
+// day of ~32,000 TLC rides at fillfactor 50, ~13 MB) with parallel workers, started and stopped
+// per index: on this 2-core machine, with the load's own Node threads busy beside it, 32 such
+// ATTACHes took ~52 ms each with workers and ~42 ms each without (psql, 8 days of the 1M-row
+// file, alternately; docs/performance.md "Issue 13: the load's start and its day tables").
+// Until the load's transaction ends.
+const NO_PARALLEL_INDEX_BUILD = `set local max_parallel_maintenance_workers = 0`;
+
 /** Attaches tables startDayTables made (and the caller filled) as the partitions of their days. */
 export async function attachDayTables(trx: Knex.Transaction, days: Iterable<string>): Promise<void> {
   const unique = checkedDays(days);
   if (unique.length === 0) return;
+  await trx.raw(NO_PARALLEL_INDEX_BUILD);
   await trx.raw(forEachDay(unique, ATTACH_STANDALONE));
 }
 

@@ -8,7 +8,7 @@
 // repeat within a batch, a reload's present rides), so that a fresh load keeps no million strings
 // and the batch crosses threads as bytes alone.
 import type { RideRow } from './rideLoads.js';
-import { BinaryCopyWriter, NUMBER_FLOAT8, NUMBER_INT2, type BinaryCopyParts, type CopyScratch } from './binaryCopy.js';
+import { BinaryCopyWriter, NUMBER_FLOAT8, NUMBER_INT2, type BinaryCopyParts } from './binaryCopy.js';
 
 /** Column order of encodeRideRow. */
 export const RIDE_COLUMNS = `ride_id, taxi_id, pickup_at, dropoff_at, distance_km, service_date, source, load_id,
@@ -122,11 +122,11 @@ export class RideRows {
   }
 
   /**
-   * A new, empty batch for the same load, its COPY buffer made as large as this one's (and a
+   * A new, empty batch for the same load (or the load's id, when this one was begun without it), its COPY buffer made as large as this one's (and a
    * sixteenth) so that a reader filling batch after batch does not grow (and copy) it again.
    */
-  emptyLike(): RideRows {
-    return new RideRows(this.source, this.loadId, this.bytes + (this.bytes >> 4), undefined, this.shared);
+  emptyLike(loadId = this.loadId): RideRows {
+    return new RideRows(this.source, loadId, this.bytes + (this.bytes >> 4), undefined, this.shared);
   }
 
   /** rides added */
@@ -209,9 +209,12 @@ export class RideRows {
     return repeated;
   }
 
-  /** The COPY input: every ride, or only those `keep` says (by index of addition). */
-  copyInput(keep?: (index: number) => boolean, scratch?: CopyScratch): Buffer {
-    return this.writer.finish(keep, scratch);
+  /**
+   * The COPY input: every ride, or only those `keep` says (by index of addition) as pieces of
+   * this batch's own buffer (BinaryCopyWriter.pieces), valid until the next add.
+   */
+  copyInput(keep?: (index: number) => boolean): Buffer | Buffer[] {
+    return keep ? this.writer.pieces(keep) : this.writer.finish();
   }
 
   /**
@@ -305,6 +308,29 @@ function compareBytes(a: Uint8Array, an: number, b: Uint8Array, bn: number): num
     if (d !== 0) return d;
   }
   return an - bn;
+}
+
+/** load_id's place in RIDE_COLUMNS */
+const LOAD_ID_FIELD = 7;
+if (RIDE_COLUMNS.split(',')[LOAD_ID_FIELD].trim() !== 'load_id') throw new Error('setLoadId expects load_id as the 8th of RIDE_COLUMNS');
+
+/**
+ * Sets every row's load_id in a batch encoded before the load had its id (the parse worker starts
+ * on the file while the load's transaction begins, parseWorker.ts): each row's field found by the
+ * lengths of the 7 before it. The same bytes as the rows encoded with that id.
+ */
+export function setLoadId(parts: RideRowsParts, loadId: number): void {
+  const { bytes, rowStarts, rows } = parts.copy;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const high = Math.floor(loadId / 2 ** 32);
+  for (let row = 0; row < rows; row++) {
+    let at = rowStarts[row] + 2;
+    // a NULL field's length is -1, with no bytes
+    for (let field = 0; field < LOAD_ID_FIELD; field++) at += 4 + Math.max(0, view.getInt32(at));
+    if (view.getInt32(at) !== 8) throw new Error(`row ${row} of the batch has no int8 load_id where expected`);
+    view.setInt32(at + 4, high);
+    view.setUint32(at + 8, loadId - high * 2 ** 32);
+  }
 }
 
 /** The buffers of a batch's parts that postMessage moves (shared memory is shared, not moved). */

@@ -1,12 +1,12 @@
 // The loading thread's side of the file reader's worker (parseWorker.ts): whether a file is read
 // there, starting it, and its batches as the loader's input, at most a few ahead of the loader.
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EncodedBatch, RowEncoding } from '../../storage/rideLoads.js';
 import { transferOf } from '../../storage/rideRows.js';
 import type { RideFile } from './inspectFile.js';
-import type { ParseCredit, ParseJob, ParseMessage } from './parseWorker.js';
+import type { ParseCredit, ParseJob, ParseMessage, ParseStart } from './parseWorker.js';
 import type { ProgressListener } from './rideBatches.js';
 import { UnreadableFileError } from './unreadableFileError.js';
 
@@ -48,54 +48,158 @@ export function workerScriptFor(file: RideFile, choice: ReaderChoice = { thread:
   return file.bytes >= WORKER_MIN_BYTES && existsSync(fileURLToPath(script)) ? script : null;
 }
 
-/** The file's rows as the loader's input, parsed and encoded on a worker thread. */
+/**
+ * A parse worker started before its file is known to need one: `ridescan load` starts it first
+ * thing, so that the thread and its modules (~0.15–0.2 s) load while the main thread loads its
+ * own and opens the database, instead of after the load's first statements. Taken by the file's
+ * workerBatches when that file is read on a worker of the same script, else ended by close().
+ */
+export class SpareParseWorker {
+  private thread: ParseThread | null;
+
+  constructor(readonly script: URL) {
+    this.thread = ParseThread.start(script);
+  }
+
+  /** The worker, once, if it runs this script and still runs. */
+  take(script: URL): ParseThread | null {
+    const thread = this.thread;
+    if (thread === null || script.href !== this.script.href || thread.exited || thread.failure !== null) return null;
+    this.thread = null;
+    return thread;
+  }
+
+  /** Ends the worker if no file took it. */
+  async close(): Promise<void> {
+    const thread = this.thread;
+    this.thread = null;
+    await thread?.end();
+  }
+}
+
+/**
+ * A spare worker for a load whose first file will likely be read on one (a file of at least
+ * WORKER_MIN_BYTES, or any with thread 'worker', that is not Parquet, the compiled script
+ * there), else null. Decided from the
+ * file's size and first bytes only: the file is inspected later, and a worker it does not take is
+ * ended.
+ */
+export function spareParseWorker(path: string | undefined, choice: ReaderChoice = { thread: 'auto' }): SpareParseWorker | null {
+  if (path === undefined || choice.thread === 'main') return null;
+  const script = choice.workerScript ?? DEFAULT_SCRIPT;
+  try {
+    if ((choice.thread === 'auto' && statSync(path).size < WORKER_MIN_BYTES) || !existsSync(fileURLToPath(script))) return null;
+    const fd = openSync(path, 'r');
+    const magic = Buffer.alloc(4);
+    try {
+      readSync(fd, magic, 0, 4, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (magic.toString('latin1') === 'PAR1') return null;
+  } catch {
+    return null; // not there, not readable: the load says so when it inspects the file
+  }
+  return new SpareParseWorker(script);
+}
+
+/**
+ * The file's rows as the loader's input, parsed and encoded on a worker thread. The worker is
+ * given its job now (the spare's, when it runs this script), and parses ahead of the load's
+ * transaction; its rows get the load's id when the loader calls `batches`. close() ends a worker
+ * whose batches were never asked for (the load failed before).
+ */
 export function workerBatches(
   script: URL,
   file: RideFile,
   zones: { source: string; service: string },
   onProgress: ProgressListener,
-  reading: Pick<ReaderChoice, 'readBytes'> = {},
-): (encoding: RowEncoding) => AsyncIterable<EncodedBatch> {
-  return (encoding) => {
-    const job: ParseJob = {
-      file: { path: file.path, name: file.name, bytes: file.bytes, container: file.container, layout: file.layout },
-      sourceTimeZone: zones.source,
-      serviceTimeZone: zones.service,
-      encoding,
-      readBytes: reading.readBytes,
-      ahead: AHEAD,
-    };
-    return fromWorker(new Worker(script, { workerData: { parseJob: job } }), onProgress);
+  reading: Pick<ReaderChoice, 'readBytes'> & { batchRides: number },
+  spare?: SpareParseWorker | null,
+): { batches: (encoding: RowEncoding) => AsyncIterable<EncodedBatch>; close(): Promise<void> } {
+  const job: ParseJob = {
+    file: { path: file.path, name: file.name, bytes: file.bytes, container: file.container, layout: file.layout },
+    sourceTimeZone: zones.source,
+    serviceTimeZone: zones.service,
+    encoding: { loadId: null, source: file.layout.format, batchRides: reading.batchRides },
+    readBytes: reading.readBytes,
+    ahead: AHEAD,
+  };
+  const thread = spare?.take(script) ?? ParseThread.start(script);
+  thread.worker.postMessage({ type: 'job', job } satisfies ParseStart);
+  let taken = false;
+  return {
+    batches: (encoding) => {
+      if (encoding.source !== job.encoding.source || encoding.batchRides !== job.encoding.batchRides) {
+        throw new Error(`the parse worker encodes ${job.encoding.source} in batches of ${job.encoding.batchRides}, asked for ${encoding.source} in ${encoding.batchRides}`);
+      }
+      taken = true;
+      thread.worker.postMessage({ type: 'loadId', loadId: encoding.loadId } satisfies ParseCredit);
+      return fromWorker(thread, onProgress);
+    },
+    async close() {
+      if (!taken) await thread.end();
+    },
   };
 }
 
-async function* fromWorker(worker: Worker, onProgress: ProgressListener): AsyncGenerator<EncodedBatch> {
-  const queue: ParseMessage[] = [];
-  let failure: Error | null = null;
-  let ended = false;
-  let wake: (() => void) | null = null;
-  const notify = () => {
-    const w = wake;
-    wake = null;
+/**
+ * A parse worker and what it said, listened to from its start (a spare runs before its file is
+ * known): its messages queued, its failure or exit kept, so that none is lost before the loader
+ * asks for batches.
+ */
+class ParseThread {
+  readonly queue: ParseMessage[] = [];
+  failure: Error | null = null;
+  /** the end or an error came: an exit after it is no failure */
+  ended = false;
+  exited = false;
+  private wake: (() => void) | null = null;
+
+  constructor(readonly worker: Worker) {
+    worker.on('message', (message: ParseMessage) => {
+      this.queue.push(message);
+      this.notify();
+    });
+    worker.on('error', (error) => {
+      this.failure ??= error;
+      this.notify();
+    });
+    worker.on('exit', (code) => {
+      this.exited = true;
+      if (!this.ended) this.failure ??= new Error(`the file reader's thread stopped (exit code ${code}) before the end of the file`);
+      this.notify();
+    });
+  }
+
+  static start(script: URL): ParseThread {
+    return new ParseThread(new Worker(script, { workerData: { awaitJob: true } }));
+  }
+
+  /** Until a message or a failure. */
+  async next(): Promise<void> {
+    while (this.queue.length === 0 && this.failure === null) await new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  async end(): Promise<void> {
+    this.ended = true;
+    await this.worker.terminate();
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = null;
     w?.();
-  };
-  worker.on('message', (message: ParseMessage) => {
-    queue.push(message);
-    notify();
-  });
-  worker.on('error', (error) => {
-    failure ??= error;
-    notify();
-  });
-  worker.on('exit', (code) => {
-    if (!ended) failure ??= new Error(`the file reader's thread stopped (exit code ${code}) before the end of the file`);
-    notify();
-  });
+  }
+}
+
+async function* fromWorker(thread: ParseThread, onProgress: ProgressListener): AsyncGenerator<EncodedBatch> {
+  const { worker } = thread;
   try {
     for (;;) {
-      while (queue.length === 0 && failure === null) await new Promise<void>((resolve) => (wake = resolve));
-      const message = queue.shift();
-      if (message === undefined) throw failure!;
+      await thread.next();
+      const message = thread.queue.shift();
+      if (message === undefined) throw thread.failure!;
       if (message.type === 'batch') {
         onProgress(message.progress);
         const { rides } = message.batch;
@@ -104,16 +208,15 @@ async function* fromWorker(worker: Worker, onProgress: ProgressListener): AsyncG
         yield release ? { ...message.batch, release } : message.batch;
         worker.postMessage({ type: 'more' } satisfies ParseCredit);
       } else if (message.type === 'end') {
-        ended = true;
+        thread.ended = true;
         onProgress(message.progress);
         return;
       } else {
-        ended = true;
+        thread.ended = true;
         throw message.unreadable ? new UnreadableFileError(message.path, message.message) : new Error(message.message);
       }
     }
   } finally {
-    ended = true;
-    await worker.terminate();
+    await thread.end();
   }
 }

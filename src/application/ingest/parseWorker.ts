@@ -9,7 +9,7 @@
 // (a quoted field with a line break) is joined by the same CsvRecordReader as on one thread, and
 // line numbers and rejects are the same. Spawned and spoken to by encodedBatches.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import { RideRows, type IdBytes, type RideRowsParts } from '../../storage/rideRows.js';
+import { RideRows, setLoadId, type IdBytes, type RideRowsParts } from '../../storage/rideRows.js';
 import { TLC_ID_BYTES } from './tlcRideId.js';
 import type { EncodedBatch, RejectRow, RowEncoding } from '../../storage/rideLoads.js';
 import type { LoadedRide } from './types.js';
@@ -19,12 +19,17 @@ import { ZoneClock } from './zoneClock.js';
 import { UnreadableFileError } from './unreadableFileError.js';
 import { errorMessage } from '../errors.js';
 
-/** What the worker is started with. */
+/**
+ * What the worker is given: started with it (workerData), or started first and sent it (the load
+ * command starts the worker before the database opens, see encodedBatches.ts spareParseWorker).
+ * The load's id comes when the load has its row in `loads`: until then the worker parses and
+ * encodes with a provisional id, and holds its batches back.
+ */
 export interface ParseJob {
   file: Pick<RideFile, 'path' | 'name' | 'bytes' | 'container' | 'layout'>;
   sourceTimeZone: string;
   serviceTimeZone: string;
-  encoding: RowEncoding;
+  encoding: Omit<RowEncoding, 'loadId'> & { loadId: number | null };
   /** bytes per read of the file (tests make it small, to cut records across reads) */
   readBytes?: number;
   /** batches the worker may post before the loading thread has taken one */
@@ -41,7 +46,16 @@ export type ParseMessage =
  * Loading thread → worker: it took a batch, one more may come; or it wrote one, whose buffers
  * the worker fills again (see RideRows.reusing).
  */
-export type ParseCredit = { type: 'more' } | { type: 'recycle'; parts: RideRowsParts };
+export type ParseCredit = { type: 'more' } | { type: 'recycle'; parts: RideRowsParts } | { type: 'loadId'; loadId: number };
+
+/** Loading thread → a worker started without its job (workerData `{ awaitJob: true }`): the job. */
+export interface ParseStart {
+  type: 'job';
+  job: ParseJob;
+}
+
+/** The load_id written into rows encoded before the load's id came, patched before they are posted. */
+const PROVISIONAL_LOAD_ID = 0;
 
 /**
  * The first batch is posted at this many rides: the database waits, idle, for it (0.38 s of a
@@ -59,24 +73,43 @@ async function run(job: ParseJob): Promise<void> {
   let posted = 0;
   let wake: (() => void) | null = null;
   const pool: RideRowsParts[] = [];
+  let loadId = job.encoding.loadId;
+  // batches posted before the load's id came, sent (their rows' load_id set) once it comes
+  type Held = { batch: EncodedBatch; transfer: ArrayBuffer[]; progress: ReadProgress; provisional: boolean };
+  const held: Held[] = [];
+  let allSent: (() => void) | null = null;
+  const send = ({ batch, transfer, progress: at, provisional }: Held) => {
+    if (provisional && batch.rides !== null) setLoadId(batch.rides, loadId!);
+    port.postMessage({ type: 'batch', batch, progress: at } satisfies ParseMessage, transfer);
+  };
   port.on('message', (message: ParseCredit) => {
     if (message.type === 'recycle') {
       pool.push(message.parts);
       return;
     }
+    if (message.type === 'loadId') {
+      loadId = message.loadId;
+      for (const batch of held.splice(0)) send(batch);
+      allSent?.();
+      return;
+    }
     credits++;
     wake?.();
   });
-  const post = async (batch: EncodedBatch, transfer: ArrayBuffer[]) => {
+  const post = async (batch: EncodedBatch, transfer: ArrayBuffer[], provisional = false) => {
     while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
     wake = null;
     credits--;
-    port.postMessage({ type: 'batch', batch, progress } satisfies ParseMessage, transfer);
+    const message = { batch, transfer, progress, provisional };
+    if (loadId === null) held.push(message);
+    else send(message);
     posted++;
   };
 
-  const { loadId, source, batchRides } = job.encoding;
-  let rows = new RideRows(source, loadId, 1 << 20, undefined, true);
+  const { source, batchRides } = job.encoding;
+  let rows = new RideRows(source, loadId ?? PROVISIONAL_LOAD_ID, 1 << 20, undefined, true);
+  // whether `rows` was begun with the provisional load id
+  let provisional = loadId === null;
   let rejects: RejectRow[] = [];
   let progress: ReadProgress = { done: 0, total: job.file.bytes, rowsRead: 0 };
   // TLC ids come as bytes, written by the validator here, straight into the COPY row
@@ -88,11 +121,13 @@ async function run(job: ParseJob): Promise<void> {
     const batch = rows;
     // the buffers of a batch written, else new ones as large as this batch's
     const reuse = pool.pop();
-    rows = reuse ? RideRows.reusing(source, loadId, reuse) : batch.emptyLike();
+    const batchProvisional = provisional;
+    provisional = loadId === null;
+    rows = reuse ? RideRows.reusing(source, loadId ?? PROVISIONAL_LOAD_ID, reuse) : batch.emptyLike(loadId ?? PROVISIONAL_LOAD_ID);
     const { parts, transfer } = batch.parts();
     const taken = rejects;
     rejects = [];
-    await post({ rides: parts, rejects: taken }, transfer);
+    await post({ rides: parts, rejects: taken }, transfer, batchProvisional);
   };
   const clocks = { source: new ZoneClock(job.sourceTimeZone), service: new ZoneClock(job.serviceTimeZone) };
   const file = { ...job.file, detected: false, ignoredColumns: [] };
@@ -109,13 +144,21 @@ async function run(job: ParseJob): Promise<void> {
   }
   if (rows.count > 0) await flush();
   else if (rejects.length > 0) await post({ rides: null, rejects }, []);
+  // the end after every batch: a file read whole before the load's id came waits for it
+  if (held.length > 0) await new Promise<void>((resolve) => (allSent = resolve));
   port.postMessage({ type: 'end', progress } satisfies ParseMessage);
 }
 
-// Only as the worker encodedBatches.ts starts (whose workerData carries the job): imported
-// anywhere else, even in another worker thread (a test runner's), the module does nothing.
-const job = (workerData as { parseJob?: ParseJob } | null)?.parseJob;
-if (parentPort !== null && job !== undefined) {
+// Only as the worker encodedBatches.ts starts (whose workerData carries the job, or says that it
+// will come as a message): imported anywhere else, even in another worker thread (a test
+// runner's), the module does nothing.
+const data = workerData as { parseJob?: ParseJob; awaitJob?: boolean } | null;
+if (parentPort !== null && data?.parseJob !== undefined) start(data.parseJob);
+else if (parentPort !== null && data?.awaitJob === true) {
+  parentPort.once('message', (message: ParseStart) => start(message.job));
+}
+
+function start(job: ParseJob): void {
   run(job).catch((error: unknown) => {
     const unreadable = error instanceof UnreadableFileError;
     parentPort!.postMessage({

@@ -7,6 +7,7 @@ import { loadRideFile, type FileLoadResult } from '../ingest/loadFile.js';
 import type { LoadProgress } from '../cli/format/loadProgress.js';
 import type { FileFailure } from '../cli/format/loadSummary.js';
 import { UnreadableFileError } from '../ingest/unreadableFileError.js';
+import type { SpareParseWorker } from '../ingest/encodedBatches.js';
 import { errorMessage } from '../errors.js';
 
 export interface LoadFilesOptions {
@@ -15,11 +16,22 @@ export interface LoadFilesOptions {
   progress: LoadProgress;
   /** told as each file ends */
   onFile?: (result: { loaded: FileLoadResult } | { failed: FileFailure }) => void;
+  /** a parse worker the command started for the first file (encodedBatches.ts spareParseWorker); ended here if unused */
+  spare?: SpareParseWorker | null;
 }
 
 export async function loadFiles(config: RidescanConfig, files: string[], options: LoadFilesOptions): Promise<{ results: FileLoadResult[]; failures: FileFailure[] }> {
   const results: FileLoadResult[] = [];
   const failures: FileFailure[] = [];
+  try {
+    await loadInDatabase(config, files, options, results, failures);
+  } finally {
+    await options.spare?.close();
+  }
+  return { results, failures };
+}
+
+async function loadInDatabase(config: RidescanConfig, files: string[], options: LoadFilesOptions, results: FileLoadResult[], failures: FileFailure[]): Promise<void> {
   await withDatabase(config, { requireSchema: true, withRides: true }, async (db, settings) => {
     // the settings as read at open, kept current as this command's own loads change them: after
     // a first TLC load sets New York, the next file loads in New York and claims nothing
@@ -30,6 +42,7 @@ export async function loadFiles(config: RidescanConfig, files: string[], options
           format: options.format,
           dryRun: options.dryRun,
           database,
+          spare: options.spare,
           onStart: (file) => options.progress.start(file),
           onProgress: (p) => options.progress.update(p),
         });
@@ -53,5 +66,4 @@ export async function loadFiles(config: RidescanConfig, files: string[], options
       }
     }
   });
-  return { results, failures };
 }

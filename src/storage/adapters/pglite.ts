@@ -46,7 +46,7 @@ export async function openPglite(dataDir: string | undefined, dataDirWaitMs: num
       return Buffer.from(await result.blob.arrayBuffer());
     },
     async copyIn(trx, sql, data) {
-      await (await connectionOf(trx)).query(sql.replace(/FROM STDIN/i, "FROM '/dev/blob'"), [], { blob: new Blob([new Uint8Array(data)]) });
+      await (await connectionOf(trx)).query(sql.replace(/FROM STDIN/i, "FROM '/dev/blob'"), [], { blob: new Blob((Buffer.isBuffer(data) ? [data] : data).map((piece) => new Uint8Array(piece))) });
     },
     async tryLock(key: LockKey): Promise<ReleaseLock | null> {
       const name = lockArgs(key).join(':');

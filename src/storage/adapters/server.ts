@@ -64,7 +64,7 @@ export async function openServer(url: string): Promise<Database> {
     },
     async copyIn(trx, sql, data) {
       const sink = (await connectionOf(trx)).query(copyStreams.from(sql));
-      await pipeline(Readable.from([data]), sink);
+      await pipeline(Readable.from(Buffer.isBuffer(data) ? [data] : data), sink);
     },
     tryLock: (key) => tryLockOnOwnConnection(url, key),
     holdShared: (key) => holdSharedOnOwnConnection(url, key),

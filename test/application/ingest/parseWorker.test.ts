@@ -5,12 +5,14 @@
 // reads, and in small batches, so that many cross from the worker under its flow control.
 // The worker runs the compiled script (dist/): a worker thread cannot load TypeScript.
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/storage/database.js';
-import { RIDE_COLUMNS } from '../../../src/storage/rideRows.js';
-import { WORKER_MIN_BYTES, workerBatches, workerScriptFor, type ReaderChoice } from '../../../src/application/ingest/encodedBatches.js';
+import { RIDE_COLUMNS, RideRows, setLoadId } from '../../../src/storage/rideRows.js';
+import type { RideRow } from '../../../src/storage/rideLoads.js';
+import { spareParseWorker, WORKER_MIN_BYTES, workerBatches, workerScriptFor, type ReaderChoice } from '../../../src/application/ingest/encodedBatches.js';
 import { inspectRideFile } from '../../../src/application/ingest/inspectFile.js';
 import type { RideFile } from '../../../src/application/ingest/inspectFile.js';
 import { UnreadableFileError } from '../../../src/application/ingest/unreadableFileError.js';
@@ -69,12 +71,59 @@ describe('the reader thread chosen for a file', () => {
   });
 });
 
+describe('a batch encoded before the load had its id', () => {
+  it('has, once given the id, the bytes of the rows encoded with it (NULLs, long ids and large ids included)', () => {
+    const rides: RideRow[] = Array.from({ length: 200 }, (_, i) => ({
+      rideId: `${'r'.repeat(i % 90)}${i}`,
+      taxiId: i % 3 === 0 ? null : `taxi-${i}-ü`,
+      pickupAtMs: Date.UTC(2021, 2, 1) + i * 60_000,
+      dropoffAtMs: Date.UTC(2021, 2, 1) + i * 90_000,
+      serviceDay: 18_687 + (i % 2),
+      distanceKm: i / 7,
+      vendorId: i % 5 === 0 ? null : 2,
+      fareAmount: i * 1.5,
+    }));
+    for (const loadId of [1, 42, 2 ** 31 + 5, 2 ** 40 + 3]) {
+      const later = new RideRows('tlc-yellow', 0);
+      const direct = new RideRows('tlc-yellow', loadId);
+      for (const ride of rides) {
+        later.add(ride);
+        direct.add(ride);
+      }
+      const { parts } = later.parts();
+      setLoadId(parts, loadId);
+      const patched = Buffer.from(parts.copy.bytes.buffer, parts.copy.bytes.byteOffset, parts.copy.length);
+      const expected = direct.copyInput() as Buffer;
+      expect(Buffer.compare(patched, expected.subarray(0, parts.copy.length))).toBe(0);
+    }
+  });
+});
+
+describe('the spare worker started before the file is inspected', () => {
+  it('is started for a CSV file read on a worker, not for a small one on auto, nor for Parquet', async () => {
+    const scratch = scratchDir();
+    try {
+      expect(spareParseWorker(TLC_SAMPLE, { thread: 'auto', workerScript: WORKER_SCRIPT })).toBeNull(); // 2 MB
+      expect(spareParseWorker(TLC_SAMPLE, { thread: 'main' })).toBeNull();
+      expect(spareParseWorker(scratch.file('p.parquet', Buffer.from('PAR1 and so on')), { thread: 'worker', workerScript: WORKER_SCRIPT })).toBeNull();
+      expect(spareParseWorker(join(scratch.dir, 'missing.csv'), { thread: 'worker', workerScript: WORKER_SCRIPT })).toBeNull();
+      const spare = spareParseWorker(TLC_SAMPLE, { thread: 'worker', workerScript: WORKER_SCRIPT });
+      expect(spare).not.toBeNull();
+      expect(spare!.take(new URL('./other.js', import.meta.url))).toBeNull();
+      await spare!.close();
+      expect(spare!.take(WORKER_SCRIPT)).toBeNull(); // ended
+    } finally {
+      scratch.cleanup();
+    }
+  });
+});
+
 describe('the batches of the worker', () => {
   it('come small first, so that the database starts early, then at the size asked for', async () => {
     const file = await inspectRideFile(TLC_SAMPLE, 'auto');
     const zones = { source: 'America/New_York', service: 'America/New_York' };
     const sizes: number[] = [];
-    for await (const batch of workerBatches(WORKER_SCRIPT, file, zones, () => {}, { readBytes: 4096 })({ loadId: 1, source: 'tlc-yellow', batchRides: 10_000 })) {
+    for await (const batch of workerBatches(WORKER_SCRIPT, file, zones, () => {}, { readBytes: 4096, batchRides: 10_000 }).batches({ loadId: 1, source: 'tlc-yellow', batchRides: 10_000 })) {
       sizes.push(batch.rides?.copy.rows ?? 0);
       batch.release?.();
     }
@@ -88,6 +137,9 @@ describe('the batches of the worker', () => {
 describe.each(databaseTargets)('the reader on a worker thread on $name', (target) => {
   const main = useTestDatabase(target);
   const worker = useTestDatabase(target);
+  // fresh ones for the spare's load: the rides above are in main and worker by then
+  const mainFresh = useTestDatabase(target);
+  const spareFresh = useTestDatabase(target);
   const scratch = scratchDir();
   afterAll(() => scratch.cleanup());
 
@@ -109,6 +161,22 @@ describe.each(databaseTargets)('the reader on a worker thread on $name', (target
     expect(expected.rides.length).toBe(rides.length + 1);
     const flaggedY = rides.filter((line) => line.split(',')[6] === 'Y').length;
     expect(expected.rides.filter((r) => (r as { store_and_fwd_flag: string }).store_and_fwd_flag === 'Y')).toHaveLength(flaggedY + 1);
+  });
+
+  it('loads the same from a spare worker started before the file was inspected, which the load takes', async () => {
+    const file = scratch.file('yellow_spare.csv', TEXT);
+    const expected = await loadAndRead(mainFresh.db, file, onMain);
+    expect(expected.rides.length).toBe(rides.length + 1);
+    const spare = spareParseWorker(file, onWorker)!;
+    expect(spare).not.toBeNull();
+    const { account } = await load(spareFresh.db, file, { reader: onWorker, batchRides: 300, spare });
+    const { loadId, ...rest } = account;
+    expect(rest).toEqual(expected.account);
+    expect(loadId).toBeGreaterThan(0);
+    const rows = await spareFresh.db.knex.raw(`select ${RIDE_COLUMNS} from rides where load_id = ? order by ride_id`, [loadId]);
+    expect(rows.rows.map(({ load_id, ...r }: { load_id: unknown }) => ({ ...r, this_load: true }))).toEqual(expected.rides);
+    expect(spare.take(WORKER_SCRIPT)).toBeNull(); // the load took it
+    await spare.close();
   });
 
   it('fails a gzip file cut short with the same error, and writes none of it', async () => {

@@ -30,6 +30,12 @@ export function register(program: Command, context: CommandContext): void {
     .option('--json', 'print the results as JSON instead of the summary')
     .addHelpText('after', `${FORMATS_HELP}\n${ENVIRONMENT_HELP}`)
     .action(async (files: string[], options: { format: RequestedFormat; dryRun?: boolean; json?: boolean }) => {
+      // First thing, before the modules of the load and the database: the first file's parse
+      // worker, whose own start (a thread, its modules: ~0.15–0.2 s) then runs beside theirs and
+      // the database's opening instead of after the load's first statements (docs/performance.md,
+      // "Issue 13: the load's start and its day tables").
+      const { spareParseWorker } = await import('../../ingest/encodedBatches.js');
+      const spare = spareParseWorker(files[0]);
       const { loadFiles } = await import('../../usecases/load.js');
       const { loadProgress } = await import('../format/loadProgress.js');
       const { formatFileSummary, formatTotal } = await import('../format/loadSummary.js');
@@ -38,6 +44,7 @@ export function register(program: Command, context: CommandContext): void {
         format: options.format,
         dryRun: Boolean(options.dryRun),
         progress: loadProgress(io.stderrIsTTY && !options.json),
+        spare,
         onFile: (file) => {
           if (options.json) return;
           if ('loaded' in file) io.out(formatFileSummary(file.loaded));
