@@ -169,11 +169,16 @@ export async function writeFlags(db: Database, write: FlagWrite): Promise<number
     if (write.afterStage) await write.afterStage(trx);
     // a scan of the day (0.33 s at 1M rides): what lets a re-run with nothing new skip the COPY
     const resultDigest = write.digestAfterWrite ? write.digestAfterWrite((await dayFingerprint(db, rides.serviceDate, trx)).fingerprint) : write.record.resultDigest;
-    const writeSeconds = (performance.now() - started) / 1000;
-    const timings = { ...write.record.timings, write_s: writeSeconds, total_s: (write.record.timings.total_s ?? 0) + writeSeconds };
-    await finishRunSucceeded(trx, runId, { ...write.record, resultDigest, flagsWritten, timings });
+    await finishWrite(trx, runId, { ...write.record, resultDigest }, started, flagsWritten);
   });
   return flagsWritten;
+}
+
+/** The run recorded as succeeded in the write's transaction, its timings with the write's seconds (since `started`). */
+async function finishWrite(trx: Knex.Transaction, runId: number, record: RunRecord, started: number, flagsWritten: number): Promise<void> {
+  const writeSeconds = (performance.now() - started) / 1000;
+  const timings = { ...record.timings, write_s: writeSeconds, total_s: (record.timings.total_s ?? 0) + writeSeconds };
+  await finishRunSucceeded(trx, runId, { ...record, flagsWritten, timings });
 }
 
 /**
@@ -189,8 +194,6 @@ export async function recordRunWithoutWrites(
   await db.knex.transaction(async (trx) => {
     await lockInTransaction(trx, LOCKS.writeDay(serviceDate));
     if (write.afterStage) await write.afterStage(trx);
-    const writeSeconds = (performance.now() - started) / 1000;
-    const timings = { ...record.timings, write_s: writeSeconds, total_s: (record.timings.total_s ?? 0) + writeSeconds };
-    await finishRunSucceeded(trx, runId, { ...record, flagsWritten: 0, timings });
+    await finishWrite(trx, runId, record, started, 0);
   });
 }

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { Database } from '../../storage/database.js';
 import { LOCKS } from '../../storage/locks.js';
 import { dayHasTlcRides, readRidesForDay, type DayRides } from '../../storage/rides.js';
-import { recordRunWithoutWrites, writeFlags, DayChangedDuringRunError } from '../../storage/flags.js';
+import { recordRunWithoutWrites, writeFlags, DayChangedDuringRunError, type RunRecord } from '../../storage/flags.js';
 import { dayFingerprint } from '../../storage/dayFingerprint.js';
 import { finishRunFailed, finishRunNoRides, latestSucceededRun, startRun, trailingSummaries, type RunRow } from '../../storage/runs.js';
 import { contextDigest, resultDigest, type RunContext } from './resultDigest.js';
@@ -395,22 +395,7 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
     runId: run.runId,
     rides,
     flags: detection,
-    record: {
-      scaler: detection.scaler ? { ...detection.scaler } : null,
-      tensorBackend: run.tensorBackend,
-      ridesScored: rides.count,
-      outliers: detection.outliers,
-      outliersByReason: detection.outliersByReason,
-      clusters: { ...detection.clusters },
-      // write_s is added by the write, and total_s grows by it
-      timings: { read_s: run.timings.readSeconds, compute_s: run.timings.computeSeconds, cluster_s: detection.timings.clusterSeconds, total_s: since(started), attempts: run.attempts },
-      parameters: { ...options.params, resolved: detection.resolved },
-      featureSummary: { ...featureSummary },
-      drift: { ...drift },
-      driftWarning: drift.drift,
-      resultDigest: null,
-      reusedRunId: null,
-    },
+    record: runRecord(run, options, started, null),
     digestAfterWrite: (fingerprint) => resultDigest(ofContext, fingerprint),
     pairMoments: rides.tlc ? pairMoments : undefined,
     afterStage: options.hooks?.beforeCommit,
@@ -425,7 +410,6 @@ async function onePass(db: Database, run: DayRun, options: ScoreDayOptions, star
  * trailing days, which the digest covers, so it comes out the same.
  */
 async function recordReusedResult(db: Database, run: DayRun, options: ScoreDayOptions, started: number, trailing: DaySummary[], reused: ReusableRun): Promise<void> {
-  const drift = checkDrift(reused.feature_summary, trailing);
   run.reusedRunId = reused.reused_run_id ?? reused.id;
   // the backend of the run that computed the result
   run.tensorBackend = reused.tensor_backend;
@@ -435,7 +419,9 @@ async function recordReusedResult(db: Database, run: DayRun, options: ScoreDayOp
   run.scaler = reused.scaler;
   run.resolved = reused.parameters.resolved as unknown as ResolvedDetector;
   run.featureSummary = reused.feature_summary;
-  run.drift = drift;
+  run.drift = checkDrift(reused.feature_summary, trailing);
+  // nothing clustered in this pass (an earlier pass of the run may have, and failed to write)
+  run.timings.clusterSeconds = 0;
   await options.hooks?.afterRead?.(run.attempts);
 
   await phase(options, run, 'write');
@@ -444,24 +430,33 @@ async function recordReusedResult(db: Database, run: DayRun, options: ScoreDayOp
     runId: run.runId,
     serviceDate: run.serviceDate,
     afterStage: options.hooks?.beforeCommit,
-    record: {
-      scaler: reused.scaler,
-      tensorBackend: run.tensorBackend,
-      ridesScored: run.rides,
-      outliers: reused.outliers,
-      outliersByReason: reused.outliers_by_reason,
-      clusters: reused.clusters,
-      timings: { read_s: run.timings.readSeconds, compute_s: run.timings.computeSeconds, cluster_s: 0, total_s: since(started), attempts: run.attempts },
-      parameters: { ...options.params, resolved: reused.parameters.resolved },
-      featureSummary: { ...reused.feature_summary },
-      drift: { ...drift },
-      driftWarning: drift.drift,
-      resultDigest: reused.result_digest,
-      reusedRunId: run.reusedRunId,
-    },
+    record: runRecord(run, options, started, reused.result_digest),
   });
   run.flagsWritten = 0;
   run.timings.writeSeconds = since(t);
+}
+
+/**
+ * The run's record as the write stores it, from the result the run holds (computed, or that of the
+ * run it reuses); write_s is added by the write, and total_s grows by it.
+ */
+function runRecord(run: DayRun, options: ScoreDayOptions, started: number, resultDigest: string | null): RunRecord {
+  const drift = run.drift!;
+  return {
+    scaler: run.scaler ? { ...run.scaler } : null,
+    tensorBackend: run.tensorBackend,
+    ridesScored: run.rides,
+    outliers: run.outliers,
+    outliersByReason: run.outliersByReason,
+    clusters: { ...run.clusters },
+    timings: { read_s: run.timings.readSeconds, compute_s: run.timings.computeSeconds, cluster_s: run.timings.clusterSeconds, total_s: since(started), attempts: run.attempts },
+    parameters: { ...options.params, resolved: run.resolved },
+    featureSummary: { ...run.featureSummary },
+    drift: { ...drift },
+    driftWarning: drift.drift,
+    resultDigest,
+    reusedRunId: run.reusedRunId,
+  };
 }
 
 /** What the detector reads beside the day's rides (storage), and what the digest covers of it. */
