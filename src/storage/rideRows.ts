@@ -79,7 +79,7 @@ export class RideRows {
    */
   constructor(
     private readonly source: string,
-    private readonly loadId: number,
+    readonly loadId: number,
     initialBytes = 1 << 20,
     from?: { parts: RideRowsParts; empty: boolean },
     shared = false,

@@ -121,7 +121,7 @@ export function workerBatches(
     file: { path: file.path, name: file.name, bytes: file.bytes, container: file.container, layout: file.layout },
     sourceTimeZone: zones.source,
     serviceTimeZone: zones.service,
-    encoding: { loadId: null, source: file.layout.format, batchRides: reading.batchRides },
+    encoding: { source: file.layout.format, batchRides: reading.batchRides },
     readBytes: reading.readBytes,
     ahead: AHEAD,
   };

@@ -20,16 +20,16 @@ import { UnreadableFileError } from './unreadableFileError.js';
 import { errorMessage } from '../errors.js';
 
 /**
- * What the worker is given: started with it (workerData), or started first and sent it (the load
- * command starts the worker before the database opens, see encodedBatches.ts spareParseWorker).
- * The load's id comes when the load has its row in `loads`: until then the worker parses and
- * encodes with a provisional id, and holds its batches back.
+ * What the worker is sent once started (it is started before its file is known: the load command
+ * starts one before the database opens, see encodedBatches.ts spareParseWorker). The load's id
+ * comes later, when the load has its row in `loads`: until then the worker parses and encodes with
+ * a provisional id, and holds its batches back.
  */
 export interface ParseJob {
   file: Pick<RideFile, 'path' | 'name' | 'bytes' | 'container' | 'layout'>;
   sourceTimeZone: string;
   serviceTimeZone: string;
-  encoding: Omit<RowEncoding, 'loadId'> & { loadId: number | null };
+  encoding: Omit<RowEncoding, 'loadId'>;
   /** bytes per read of the file (tests make it small, to cut records across reads) */
   readBytes?: number;
   /** batches the worker may post before the loading thread has taken one */
@@ -48,7 +48,7 @@ export type ParseMessage =
  */
 export type ParseCredit = { type: 'more' } | { type: 'recycle'; parts: RideRowsParts } | { type: 'loadId'; loadId: number };
 
-/** Loading thread → a worker started without its job (workerData `{ awaitJob: true }`): the job. */
+/** Loading thread → a worker just started (workerData `{ awaitJob: true }`): its job. */
 export interface ParseStart {
   type: 'job';
   job: ParseJob;
@@ -73,7 +73,9 @@ async function run(job: ParseJob): Promise<void> {
   let posted = 0;
   let wake: (() => void) | null = null;
   const pool: RideRowsParts[] = [];
-  let loadId = job.encoding.loadId;
+  let loadId: number | null = null;
+  // the id rows are encoded with: the load's once it came
+  const encodingId = () => loadId ?? PROVISIONAL_LOAD_ID;
   // batches posted before the load's id came, sent (their rows' load_id set) once it comes
   type Held = { batch: EncodedBatch; transfer: ArrayBuffer[]; progress: ReadProgress; provisional: boolean };
   const held: Held[] = [];
@@ -107,9 +109,7 @@ async function run(job: ParseJob): Promise<void> {
   };
 
   const { source, batchRides } = job.encoding;
-  let rows = new RideRows(source, loadId ?? PROVISIONAL_LOAD_ID, 1 << 20, undefined, true);
-  // whether `rows` was begun with the provisional load id
-  let provisional = loadId === null;
+  let rows = new RideRows(source, encodingId(), 1 << 20, undefined, true);
   let rejects: RejectRow[] = [];
   let progress: ReadProgress = { done: 0, total: job.file.bytes, rowsRead: 0 };
   // TLC ids come as bytes, written by the validator here, straight into the COPY row
@@ -121,13 +121,11 @@ async function run(job: ParseJob): Promise<void> {
     const batch = rows;
     // the buffers of a batch written, else new ones as large as this batch's
     const reuse = pool.pop();
-    const batchProvisional = provisional;
-    provisional = loadId === null;
-    rows = reuse ? RideRows.reusing(source, loadId ?? PROVISIONAL_LOAD_ID, reuse) : batch.emptyLike(loadId ?? PROVISIONAL_LOAD_ID);
+    rows = reuse ? RideRows.reusing(source, encodingId(), reuse) : batch.emptyLike(encodingId());
     const { parts, transfer } = batch.parts();
     const taken = rejects;
     rejects = [];
-    await post({ rides: parts, rejects: taken }, transfer, batchProvisional);
+    await post({ rides: parts, rejects: taken }, transfer, batch.loadId === PROVISIONAL_LOAD_ID);
   };
   const clocks = { source: new ZoneClock(job.sourceTimeZone), service: new ZoneClock(job.serviceTimeZone) };
   const file = { ...job.file, detected: false, ignoredColumns: [] };
@@ -149,12 +147,10 @@ async function run(job: ParseJob): Promise<void> {
   port.postMessage({ type: 'end', progress } satisfies ParseMessage);
 }
 
-// Only as the worker encodedBatches.ts starts (whose workerData carries the job, or says that it
-// will come as a message): imported anywhere else, even in another worker thread (a test
-// runner's), the module does nothing.
-const data = workerData as { parseJob?: ParseJob; awaitJob?: boolean } | null;
-if (parentPort !== null && data?.parseJob !== undefined) start(data.parseJob);
-else if (parentPort !== null && data?.awaitJob === true) {
+// Only as the worker encodedBatches.ts starts (whose workerData says that the job will come as a
+// message): imported anywhere else, even in another worker thread (a test runner's), the module
+// does nothing.
+if (parentPort !== null && (workerData as { awaitJob?: boolean } | null)?.awaitJob === true) {
   parentPort.once('message', (message: ParseStart) => start(message.job));
 }
 
