@@ -78,7 +78,14 @@ const MISSING_DAYS = `select to_char(d, 'YYYY-MM-DD') as day from unnest(?::date
 const CREATE_STANDALONE = `execute format('create table %I (like rides including all excluding indexes) with (fillfactor = 50)', name);
       execute format('alter table %I add constraint ${BOUND_CHECK} check (service_date >= %L and service_date < %L)', name, d, d + 1);`;
 
-const ATTACH_STANDALONE = `execute format('alter table rides attach partition %I for values from (%L) to (%L)', name, d, d + 1);
+// ATTACH builds each day's primary key, and PostgreSQL builds an index of a table this size (a
+// day of ~32,000 TLC rides at fillfactor 50, ~13 MB) with parallel workers, started and stopped
+// per index: on this 2-core machine, with the load's own Node threads busy beside it, 32 such
+// ATTACHes took ~52 ms each with workers and ~42 ms each without (psql, 8 days of the 1M-row
+// file, alternately; docs/performance.md "Issue 13: the load's start and its day tables"). Set
+// for the rest of the load's transaction, in the same statement as the ATTACHes.
+const ATTACH_STANDALONE = `perform set_config('max_parallel_maintenance_workers', '0', true);
+      execute format('alter table rides attach partition %I for values from (%L) to (%L)', name, d, d + 1);
       execute format('alter table %I drop constraint ${BOUND_CHECK}', name);`;
 
 /**
@@ -97,19 +104,10 @@ export async function startDayTables(trx: Knex.Transaction, days: Iterable<strin
   return missing;
 }
 
-// ATTACH builds each day's primary key, and PostgreSQL builds an index of a table this size (a
-// day of ~32,000 TLC rides at fillfactor 50, ~13 MB) with parallel workers, started and stopped
-// per index: on this 2-core machine, with the load's own Node threads busy beside it, 32 such
-// ATTACHes took ~52 ms each with workers and ~42 ms each without (psql, 8 days of the 1M-row
-// file, alternately; docs/performance.md "Issue 13: the load's start and its day tables").
-// Until the load's transaction ends.
-const NO_PARALLEL_INDEX_BUILD = `set local max_parallel_maintenance_workers = 0`;
-
 /** Attaches tables startDayTables made (and the caller filled) as the partitions of their days. */
 export async function attachDayTables(trx: Knex.Transaction, days: Iterable<string>): Promise<void> {
   const unique = checkedDays(days);
   if (unique.length === 0) return;
-  await trx.raw(NO_PARALLEL_INDEX_BUILD);
   await trx.raw(forEachDay(unique, ATTACH_STANDALONE));
 }
 
