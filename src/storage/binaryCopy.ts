@@ -297,20 +297,19 @@ export class BinaryCopyWriter {
     return this;
   }
 
-  /** A text field already encoded, bytes[0, length) (a ride id written as bytes): copied by a loop, cheaper than a call into Buffer.copy for a few dozen bytes. */
+  /** A text field already encoded, bytes[0, length) (a ride id written as bytes). */
   ascii(source: Uint8Array, length: number): this {
     this.ensure(4 + length);
-    const at = this.offset + 4;
-    const bytes = this.buffer;
-    for (let i = 0; i < length; i++) bytes[at + i] = source[i];
     this.view.setInt32(this.offset, length);
-    this.offset += 4 + length;
-    return this;
+    this.offset += 4;
+    return this.encoded(source, length);
   }
 
-  /** Fields already encoded (each its length and bytes), as they are. */
-  encoded(fields: Uint8Array): this {
-    const n = fields.length;
+  /**
+   * Fields already encoded (each its length and bytes), fields[0, n), as they are: copied by a
+   * loop, cheaper than a call into Buffer.copy for a few dozen bytes.
+   */
+  encoded(fields: Uint8Array, n = fields.length): this {
     this.ensure(n);
     const at = this.offset;
     const bytes = this.buffer;

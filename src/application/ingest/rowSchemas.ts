@@ -166,7 +166,7 @@ export function rowValidator(layout: ColumnLayout, clocks: RowClocks, ids?: IdBy
     column,
     position: layout.positions[i],
     kind: KIND_CODES[column.kind],
-    field: FIELDS.indexOf(column.field),
+    field: fieldCode(column.field),
     required: column.valueRequired === true,
   }));
   const pickupStep = steps.find((step) => step.column.field === 'pickup')!;
