@@ -130,6 +130,23 @@ async function read(path: string, way: 'text' | 'bytes', readBytes: number): Pro
   return out;
 }
 
+/**
+ * The file read the string path's way, then the byte path's (afterText runs between): the same
+ * COPY rows, service days, id hashes, id ranges and rejects. Returns the string path's read.
+ */
+async function readBothWays(path: string, readBytes: number, afterText?: () => void): Promise<Read> {
+  const expected = await read(path, 'text', readBytes);
+  afterText?.();
+  const got = await read(path, 'bytes', readBytes);
+  expect(got.rejects).toEqual(expected.rejects);
+  expect(got.serviceDays).toEqual(expected.serviceDays);
+  expect(got.idHashes).toEqual(expected.idHashes);
+  expect(got.idHashes2).toEqual(expected.idHashes2);
+  expect(got.ranges).toEqual(expected.ranges);
+  expect(got.copy.equals(expected.copy)).toBe(true);
+  return expected;
+}
+
 describe('the byte path of the parse worker', () => {
   const scratch = scratchDir();
   afterAll(() => scratch.cleanup());
@@ -142,15 +159,7 @@ describe('the byte path of the parse worker', () => {
   ])('encodes the same rows and rejects as the string path, hostile lines and all (seed $seed, reads of $readBytes bytes)', async ({ seed, rows: count, readBytes }) => {
     const path = scratch.file(`hostile_${seed}.csv`, hostileCsv(count, seed, 4));
     const taken = vi.spyOn(TlcLineDecoder.prototype, 'decode');
-    const expected = await read(path, 'text', readBytes);
-    expect(taken).not.toHaveBeenCalled();
-    const got = await read(path, 'bytes', readBytes);
-    expect(got.rejects).toEqual(expected.rejects);
-    expect(got.serviceDays).toEqual(expected.serviceDays);
-    expect(got.idHashes).toEqual(expected.idHashes);
-    expect(got.idHashes2).toEqual(expected.idHashes2);
-    expect(got.ranges).toEqual(expected.ranges);
-    expect(got.copy.equals(expected.copy)).toBe(true);
+    const expected = await readBothWays(path, readBytes, () => expect(taken).not.toHaveBeenCalled());
 
     // and the file was what it claims: most lines on the byte path, many of every other kind
     const byBytes = taken.mock.results.filter((r) => r.value !== null).length;
@@ -165,11 +174,7 @@ describe('the byte path of the parse worker', () => {
   });
 
   it('reads the TLC fixture to the same rows and rejects, its last line cut short', async () => {
-    const expected = await read(TLC_SAMPLE, 'text', 1 << 16);
-    const got = await read(TLC_SAMPLE, 'bytes', 1 << 16);
-    expect(got.rejects).toEqual(expected.rejects);
-    expect(got.ranges).toEqual(expected.ranges);
-    expect(got.copy.equals(expected.copy)).toBe(true);
+    const expected = await readBothWays(TLC_SAMPLE, 1 << 16);
     expect(expected.serviceDays.length).toBe(SAMPLE_TEXT.trimEnd().split('\n').length - 1 - expected.rejects.length);
     expect(expected.rejects.at(-1)).toMatchObject({ reasonCode: 'truncated_line' });
   });
@@ -177,11 +182,7 @@ describe('the byte path of the parse worker', () => {
   it('reads a gzip file the same way', async () => {
     const path = scratch.file('hostile.csv.gz', gzipSync(hostileCsv(2000, 4, 4)));
     const taken = vi.spyOn(TlcLineDecoder.prototype, 'decode');
-    const expected = await read(path, 'text', 1000);
-    const got = await read(path, 'bytes', 1000);
-    expect(got.rejects).toEqual(expected.rejects);
-    expect(got.ranges).toEqual(expected.ranges);
-    expect(got.copy.equals(expected.copy)).toBe(true);
+    const expected = await readBothWays(path, 1000);
     expect(taken.mock.results.filter((r) => r.value !== null).length).toBeGreaterThan(1300);
   });
 
@@ -195,11 +196,7 @@ describe('the byte path of the parse worker', () => {
     const path = scratch.file('green.csv', `${text}\n`);
     expect((await inspectRideFile(path, 'auto')).layout.format).toBe('tlc-green');
     const taken = vi.spyOn(TlcLineDecoder.prototype, 'decode');
-    const expected = await read(path, 'text', 1000);
-    const got = await read(path, 'bytes', 1000);
-    expect(got.rejects).toEqual(expected.rejects);
-    expect(got.ranges).toEqual(expected.ranges);
-    expect(got.copy.equals(expected.copy)).toBe(true);
+    const expected = await readBothWays(path, 1000);
     expect(expected.rejects.map((r) => r.reasonCode)).toContain('bad_whole_number'); // trip_type 1.5, -3 is fine
     expect(taken.mock.results.filter((r) => r.value !== null).length).toBeGreaterThan(rows.length / 2);
   });
@@ -215,11 +212,8 @@ describe('the byte path of the parse worker', () => {
     ].join('\n');
     const path = scratch.file('company.csv', `${text}\n`);
     const decoders = vi.spyOn(TlcLineDecoder, 'for');
-    const expected = await read(path, 'text', 1000);
-    const got = await read(path, 'bytes', 1000);
+    const expected = await readBothWays(path, 1000);
     expect(decoders).toHaveReturnedWith(null);
-    expect(got.rejects).toEqual(expected.rejects);
-    expect(got.copy.equals(expected.copy)).toBe(true);
     expect(expected.serviceDays.length).toBeGreaterThan(100);
   });
 
@@ -237,10 +231,7 @@ describe('the byte path of the parse worker', () => {
     ].join('\n');
     const path = scratch.file('reordered.csv', `${text}\n`);
     const taken = vi.spyOn(TlcLineDecoder.prototype, 'decode');
-    const expected = await read(path, 'text', 1000);
-    const got = await read(path, 'bytes', 1000);
-    expect(got.rejects).toEqual(expected.rejects);
-    expect(got.copy.equals(expected.copy)).toBe(true);
+    const expected = await readBothWays(path, 1000);
     expect(expected.serviceDays.length).toBe(rows.length);
     // a quote even in the ignored column sends the line to the string path
     expect(taken.mock.results.filter((r) => r.value !== null).length).toBe(rows.length - Math.ceil((rows.length - 3) / junk.length));
